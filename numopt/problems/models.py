@@ -1,0 +1,297 @@
+r"""Model templates shared by every family: least squares, lasso, elastic net, logistic
+regression and convex QPs. Dense ``ndarray`` or ``scipy.sparse`` data.
+
+Scalings follow scikit-learn, so objectives are comparable with its estimators:
+
+* ``LeastSquares``:   ``f(w) = 1/(2N) ||X w - y||^2``
+* ``Lasso``:          ``f(w) + alpha ||w||_1``
+* ``ElasticNet``:     ``f(w) + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2``
+* ``LogisticRegression``: ``1/N sum log(1 + exp(-y_i x_i^T w)) + penalty`` with labels in {-1, +1}
+* ``QP``:             ``1/2 x^T P x + q^T x  s.t.  l <= A x <= u`` (OSQP's form)
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import as_matrix, as_scalar, as_vector
+from .composite import CompositeProblem
+from .constrained import ConstrainedProblem
+from .finite_sum import FiniteSum
+from .prox import L1, ElasticNet as ElasticNetProx, Zero
+
+__all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP"]
+
+
+def _col_sq_norms(X):
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=0)).ravel()
+    return np.einsum("ij,ij->j", X, X)
+
+
+def _spectral_norm_sq(X) -> float:
+    """``||X||_2^2`` (largest eigenvalue of ``X^T X``)."""
+    if min(X.shape) <= 200 and not sp.issparse(X):
+        return float(np.linalg.norm(X, 2) ** 2)
+    from scipy.sparse.linalg import svds
+    try:
+        s = svds(X, k=1, return_singular_vectors=False, tol=1e-6, random_state=0)
+        return float(s[0] ** 2)
+    except Exception:  # pragma: no cover - fall back to a safe bound
+        return float(np.sum(_col_sq_norms(X)))
+
+
+class _Data:
+    """Shared data handling for models on a design matrix ``X`` and targets ``y``."""
+
+    def _set_data(self, X, y):
+        self.X = as_matrix(X, "X")
+        self.y = as_vector(y, "y", size=self.X.shape[0])
+        self.n_samples, self.n_features = self.X.shape
+        self._L = None
+
+    def lipschitz(self) -> float:
+        """A Lipschitz constant of the smooth part's gradient (cached)."""
+        if self._L is None:
+            self._L = self._lipschitz_scale * _spectral_norm_sq(self.X) / self.n_samples + self._lipschitz_shift
+        return self._L
+
+    def coordinate_lipschitz(self) -> np.ndarray:
+        """Per-coordinate Lipschitz constants of the smooth part's gradient."""
+        return self._lipschitz_scale * _col_sq_norms(self.X) / self.n_samples + self._lipschitz_shift
+
+    _lipschitz_scale = 1.0
+    _lipschitz_shift = 0.0
+
+
+class LeastSquares(_Data, FiniteSum):
+    r"""``f(w) = 1/(2N) ||X w - y||^2`` (scikit-learn's scaling)."""
+
+    def __init__(self, X, y, x0=None, name=None):
+        self._set_data(X, y)
+        super().__init__(self.n_features, x0, name or "LeastSquares")
+        self.n_components = self.n_samples
+
+    def _fun(self, w):
+        r = self.X @ w - self.y
+        return 0.5 * float(r @ r) / self.n_samples
+
+    def _grad(self, w):
+        return self.X.T @ (self.X @ w - self.y) / self.n_samples
+
+    def _fun_and_grad(self, w):
+        r = self.X @ w - self.y
+        return 0.5 * float(r @ r) / self.n_samples, self.X.T @ r / self.n_samples
+
+    def _hessp(self, w, p):
+        return self.X.T @ (self.X @ p) / self.n_samples
+
+    def _hess(self, w):
+        H = self.X.T @ self.X / self.n_samples
+        return H.toarray() if sp.issparse(H) else H
+
+    def _grad_batch(self, w, idx):
+        Xi = self.X[idx]
+        return Xi.T @ (Xi @ w - self.y[idx]) / idx.size
+
+    def solution(self) -> np.ndarray:
+        """The minimum-norm least-squares solution (a reference for tests)."""
+        X = self.X.toarray() if sp.issparse(self.X) else self.X
+        return np.linalg.lstsq(X, self.y, rcond=None)[0]
+
+
+class Lasso(CompositeProblem):
+    r"""``1/(2N) ||X w - y||^2 + alpha ||w||_1`` as scikit-learn's ``Lasso`` (no intercept).
+
+    Certificate: the duality gap at the rescaled residual (``duality_gap``).
+    """
+
+    def __init__(self, X, y, alpha: float, x0=None, name=None):
+        self.alpha = as_scalar(alpha, "alpha", low=0.0)
+        ls = LeastSquares(X, y)
+        super().__init__(ls, L1(self.alpha), x0=np.zeros(ls.n) if x0 is None else x0, name=name or "Lasso")
+        self.X, self.y = ls.X, ls.y
+
+    def duality_gap(self, w) -> float:
+        r"""Gap between the primal and the dual at ``u = s (y - X w)``, ``s`` making ``u`` feasible."""
+        N = self.smooth.n_samples
+        lam = N * self.alpha
+        r = self.y - self.X @ w
+        dn = float(np.max(np.abs(self.X.T @ r), initial=0.0))
+        s = 1.0 if dn <= lam or dn == 0.0 else lam / dn
+        u = s * r
+        primal = 0.5 * float(r @ r) + lam * float(np.sum(np.abs(w)))
+        dual = 0.5 * float(self.y @ self.y) - 0.5 * float((self.y - u) @ (self.y - u))
+        return max(primal - dual, 0.0) / N
+
+    def certificates(self, x) -> dict:
+        return {"duality_gap": self.duality_gap(x)}
+
+
+class ElasticNet(CompositeProblem):
+    r"""scikit-learn's ``ElasticNet`` objective (no intercept)."""
+
+    def __init__(self, X, y, alpha: float, l1_ratio: float = 0.5, x0=None, name=None):
+        ls = LeastSquares(X, y)
+        super().__init__(ls, ElasticNetProx(alpha, l1_ratio), x0=np.zeros(ls.n) if x0 is None else x0,
+                         name=name or "ElasticNet")
+        self.X, self.y = ls.X, ls.y
+        self.alpha, self.l1_ratio = self.prox.alpha, self.prox.l1_ratio
+
+
+def _log1pexp(z):
+    """``log(1 + exp(z))`` without overflow."""
+    return np.logaddexp(0.0, z)
+
+
+def _sigmoid(z):
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+class LogisticLoss(_Data, FiniteSum):
+    r"""``1/N sum_i log(1 + exp(-y_i x_i^T w)) + l2/2 ||w||^2`` with ``y_i`` in {-1, +1}."""
+
+    _lipschitz_scale = 0.25
+
+    def __init__(self, X, y, l2: float = 0.0, x0=None, name=None):
+        self._set_data(X, y)
+        labels = np.unique(self.y)
+        if not np.all(np.isin(labels, (-1.0, 1.0))):
+            raise ValueError(f"y must hold labels -1 and +1, got values {labels[:5].tolist()}"
+                             f"{'...' if labels.size > 5 else ''}")
+        self.l2 = as_scalar(l2, "alpha", low=0.0)
+        self._lipschitz_shift = self.l2
+        super().__init__(self.n_features, x0, name or "LogisticLoss")
+        self.n_components = self.n_samples
+
+    def _fun(self, w):
+        z = self.y * (self.X @ w)
+        return float(np.mean(_log1pexp(-z))) + 0.5 * self.l2 * float(w @ w)
+
+    def _grad(self, w):
+        return self._fun_and_grad(w)[1]
+
+    def _fun_and_grad(self, w):
+        z = self.y * (self.X @ w)
+        f = float(np.mean(_log1pexp(-z))) + 0.5 * self.l2 * float(w @ w)
+        s = -self.y * _sigmoid(-z)
+        return f, self.X.T @ s / self.n_samples + self.l2 * w
+
+    def _hessp(self, w, p):
+        z = self.y * (self.X @ w)
+        d = _sigmoid(z) * _sigmoid(-z)
+        return self.X.T @ (d * (self.X @ p)) / self.n_samples + self.l2 * p
+
+    def _hess(self, w):
+        z = self.y * (self.X @ w)
+        d = _sigmoid(z) * _sigmoid(-z) / self.n_samples
+        X = self.X
+        H = X.T @ (X.multiply(d[:, None]) if sp.issparse(X) else X * d[:, None])
+        H = H.toarray() if sp.issparse(H) else H
+        return H + self.l2 * np.eye(self.n)
+
+    def _grad_batch(self, w, idx):
+        Xi, yi = self.X[idx], self.y[idx]
+        z = yi * (Xi @ w)
+        return Xi.T @ (-yi * _sigmoid(-z)) / idx.size + self.l2 * w
+
+
+class LogisticRegression(CompositeProblem):
+    r"""Regularized logistic regression, labels in {-1, +1}.
+
+    ``penalty``: ``"l2"`` (``alpha/2 ||w||^2``, smooth), ``"l1"`` (``alpha ||w||_1``),
+    ``"elasticnet"`` (scikit-learn's parameterization with ``l1_ratio``) or ``"none"``.
+    With ``"l2"`` or ``"none"`` the problem is smooth (no ``"nonsmooth"`` structure),
+    so smooth solvers (``BFGS``, ...) accept it too. scikit-learn's ``C`` corresponds
+    to ``alpha = 1 / (C N)``.
+    """
+
+    def __init__(self, X, y, penalty: str = "l2", alpha: float = 1.0, l1_ratio: float = 0.5,
+                 x0=None, name=None):
+        if penalty not in ("l2", "l1", "elasticnet", "none", None):
+            raise ValueError(f"penalty must be 'l2', 'l1', 'elasticnet' or 'none', got {penalty!r}")
+        penalty = "none" if penalty is None else penalty
+        alpha = as_scalar(alpha, "alpha", low=0.0)
+        l2 = {"l2": alpha, "elasticnet": alpha * (1.0 - l1_ratio)}.get(penalty, 0.0)
+        loss = LogisticLoss(X, y, l2=l2)
+        prox = {"l1": lambda: L1(alpha), "elasticnet": lambda: L1(alpha * l1_ratio)}.get(penalty, Zero)()
+        super().__init__(loss, prox, x0=np.zeros(loss.n) if x0 is None else x0,
+                         name=name or f"LogisticRegression-{penalty}")
+        self.X, self.y, self.penalty, self.alpha = loss.X, loss.y, penalty, alpha
+
+
+class QP(ConstrainedProblem):
+    r"""Convex quadratic program ``min 1/2 x^T P x + q^T x  s.t.  l <= A x <= u`` (OSQP's form).
+
+    ``P`` is symmetric positive semidefinite (only validated for symmetry); ``A`` may be
+    ``None`` (unconstrained). Rows with ``l == u`` are equalities. Dense or sparse.
+    """
+
+    def __init__(self, P, q, A=None, l=None, u=None, x0=None, name=None):
+        self.P = as_matrix(P, "P")
+        n = self.P.shape[0]
+        if self.P.shape != (n, n):
+            raise ValueError(f"P must be square, got shape {self.P.shape}")
+        asym = abs(self.P - self.P.T)
+        if (asym.max() if sp.issparse(asym) else np.max(asym, initial=0.0)) > 1e-10 * (1 + abs(self.P).max()):
+            raise ValueError("P must be symmetric")
+        self.q = as_vector(q, "q", size=n)
+        self.A = sp.csr_matrix((0, n)) if A is None else as_matrix(A, "A")
+        if self.A.shape[1] != n:
+            raise ValueError(f"A must have {n} columns (the size of q), got shape {self.A.shape}")
+        m = self.A.shape[0]
+        self.l = np.full(m, -np.inf) if l is None else np.broadcast_to(np.asarray(l, dtype=float), (m,)).copy()
+        self.u = np.full(m, np.inf) if u is None else np.broadcast_to(np.asarray(u, dtype=float), (m,)).copy()
+        if np.any(np.isnan(self.l)) or np.any(np.isnan(self.u)):
+            raise ValueError("l and u must not contain nan")
+        if np.any(self.l > self.u):
+            i = int(np.flatnonzero(self.l > self.u)[0])
+            raise ValueError(f"inconsistent bounds: l[{i}] = {self.l[i]} > u[{i}] = {self.u[i]}")
+        super().__init__(n, x0, name or "QP")
+        self._eq = np.flatnonzero(self.l == self.u)
+        self._lo = np.flatnonzero((self.l != self.u) & np.isfinite(self.l))
+        self._hi = np.flatnonzero((self.l != self.u) & np.isfinite(self.u))
+        self.m_eq, self.m_ineq = self._eq.size, self._lo.size + self._hi.size
+        Ad = self.A.toarray() if sp.issparse(self.A) else self.A
+        self._A_eq, self._A_ineq = Ad[self._eq], np.vstack([Ad[self._lo], -Ad[self._hi]])
+        self._b_ineq = np.concatenate([self.l[self._lo], -self.u[self._hi]])
+
+    oracles = ConstrainedProblem.oracles | {"hess", "qp"}
+
+    def _fun(self, x):
+        return 0.5 * float(x @ (self.P @ x)) + float(self.q @ x)
+
+    def _grad(self, x):
+        return self.P @ x + self.q
+
+    def _hessp(self, x, p):
+        return self.P @ p
+
+    def _hess(self, x):
+        return self.P.toarray() if sp.issparse(self.P) else self.P
+
+    def _hessp_lag(self, x, y, p):
+        return self.P @ p
+
+    def _cons_eq(self, x):
+        return self._A_eq @ x - self.l[self._eq]
+
+    def _jac_eq(self, x):
+        return self._A_eq
+
+    def _cons_ineq(self, x):
+        return self._A_ineq @ x - self._b_ineq
+
+    def _jac_ineq(self, x):
+        return self._A_ineq
+
+    def to_scipy(self) -> dict:
+        from scipy.optimize import LinearConstraint
+        kw = {"fun": self.fun, "jac": self.grad, "hess": self.hess}
+        kw["constraints"] = [LinearConstraint(self.A, self.l, self.u)] if self.A.shape[0] else []
+        return kw
