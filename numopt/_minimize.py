@@ -160,7 +160,7 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
             reasons = check_capable(spec, problem)
             if reasons:
                 raise ValueError(f"method {spec.name!r} cannot solve {problem!r}: {'; '.join(reasons)}")
-            kw = problem.to_scipy()
+            kw = runner.from_problem(problem)
         else:
             kw = {"fun": fun, "args": args, "jac": jac, "hess": hess, "hessp": hessp,
                   "bounds": bounds, "constraints": constraints}

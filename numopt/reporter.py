@@ -1,7 +1,7 @@
 """The iteration reporter: a compact table through ``logging`` (logger ``numopt.<method>``).
 
 With ``disp=True`` the table goes to standard output (a handler is attached for the run
-if the logger has none); otherwise rows are logged at DEBUG level, so users can route
+unless the user has put a handler on the ``numopt`` logger); otherwise rows are logged at DEBUG level, so users can route
 them with the ``logging`` module. Library code never calls ``print``.
 """
 from __future__ import annotations
@@ -36,12 +36,14 @@ class IterationReporter:
         self.every = max(1, int(every))
         self.columns = None
         self._handler = None
-        if disp and not self.log.hasHandlers():
+        if disp and not (self.log.handlers or logging.getLogger("numopt").handlers):
+            # the user has not routed numopt's logs: print the table on stdout for this run
             self._handler = logging.StreamHandler(sys.stdout)
             self._handler.setFormatter(logging.Formatter("%(message)s"))
             self.log.addHandler(self._handler)
-            self._old_level = self.log.level
+            self._old = (self.log.level, self.log.propagate)
             self.log.setLevel(logging.INFO)
+            self.log.propagate = False
         self.active = self.log.isEnabledFor(self.level)
 
     def row(self, nit: int, values: dict, force: bool = False) -> None:
@@ -57,4 +59,5 @@ class IterationReporter:
             self.log.log(self.level, message)
         if self._handler is not None:
             self.log.removeHandler(self._handler)
-            self.log.setLevel(self._old_level)
+            self.log.setLevel(self._old[0])
+            self.log.propagate = self._old[1]

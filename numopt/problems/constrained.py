@@ -296,7 +296,7 @@ class ScipyConstrainedProblem(ConstrainedProblem):
         return np.vstack(parts) if parts else np.zeros((0, self.n))
 
     def _hessp_lag(self, x, y, p):
-        if self.m_ineq == 0 and all(b.linear is not None or b.hess is not None for b in self._blocks):
+        if all(b.linear is not None or b.hess is not None or not b.eq_rows.size for b in self._blocks):
             out = self.objective.hessp(x, p)
             k = 0
             for b in self._blocks:

@@ -38,11 +38,14 @@ def valid_options(method: str) -> list[str] | None:
     try:
         from scipy.optimize import _minimize
         fn = getattr(_minimize, _ENTRY[method])
-        params = inspect.signature(fn).parameters.values()
+        params = list(inspect.signature(fn).parameters.values())
+        if any(p.kind is p.VAR_KEYWORD and p.name == "trust_region_options" for p in params):
+            from scipy.optimize._trustregion import _minimize_trust_region
+            params += list(inspect.signature(_minimize_trust_region).parameters.values())
     except (AttributeError, KeyError, ImportError, ValueError, TypeError):  # pragma: no cover
         return None
-    return sorted(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD or p.kind is p.KEYWORD_ONLY
-                  if p.name not in _NOT_OPTIONS)
+    return sorted({p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD or p.kind is p.KEYWORD_ONLY
+                   if p.name not in _NOT_OPTIONS | {"subproblem"}})
 
 
 def translate_status(method: str, res, stopped: bool) -> Status:
@@ -69,6 +72,8 @@ def to_numopt_result(res, method: str, stopped: bool) -> OptimizeResult:
     fields = dict(res)
     raw_status, raw_message = fields.pop("status", None), fields.pop("message", "")
     fields.pop("success", None)
+    if "method" in fields:                      # trust-constr names its sub-algorithm here
+        fields["method_detail"] = fields.pop("method")
     x = np.asarray(fields.pop("x"))
     fun = fields.pop("fun", np.nan)
     out = OptimizeResult.build(x=x, fun=float(np.asarray(fun).reshape(-1)[0]) if np.size(fun) else np.nan,
@@ -84,8 +89,9 @@ def to_numopt_result(res, method: str, stopped: bool) -> OptimizeResult:
 class ScipyMethod:
     """Callable that runs ``scipy.optimize.minimize(method=name)`` with a consistent callback."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, uses=()):
         self.name = name
+        self.uses = frozenset(uses)
 
     def check_options(self, options: dict) -> dict:
         valid = valid_options(self.name)
@@ -95,6 +101,28 @@ class ScipyMethod:
                 raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} for method "
                                  f"{self.name!r}; valid options are: {', '.join(valid)}")
         return options
+
+    def from_problem(self, problem) -> dict:
+        """scipy keyword arguments for ``problem``, keeping only the derivatives this method uses."""
+        kw = problem.to_scipy()
+        for key in ("jac", "hess", "hessp"):
+            if key not in self.uses:
+                kw.pop(key, None)
+        if "hess" in kw and "hessp" in kw:
+            kw.pop("hessp")
+        kw["constraints"] = [self._strip(c) for c in kw.get("constraints", [])]
+        return kw
+
+    def _strip(self, con):
+        """Drop the constraint derivatives this method ignores (scipy warns about them)."""
+        from scipy.optimize import NonlinearConstraint
+        if not isinstance(con, NonlinearConstraint):
+            return con
+        jac = con.jac if "jac" in self.uses else "2-point"
+        hess = con.hess if "hess" in self.uses else None
+        if jac is con.jac and hess is con.hess:
+            return con
+        return NonlinearConstraint(con.fun, con.lb, con.ub, jac=jac, hess=hess)
 
     def run(self, kwargs: dict, x0, tol, callback, options) -> OptimizeResult:
         from scipy.optimize import minimize as sp_minimize

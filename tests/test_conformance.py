@@ -1,0 +1,116 @@
+"""Registry-driven conformance sweep: every method on every catalogue problem it can solve."""
+import copy
+
+import numpy as np
+import pytest
+
+import numopt
+from numopt.registry import all_specs, check_capable
+from numopt.result import MESSAGES, Status
+
+from catalogue import CATALOGUE
+
+REQUIRED_FIELDS = {"x", "fun", "success", "status", "status_name", "message", "nit", "nfev", "njev",
+                   "nhev", "method", "history"}
+
+
+def _pairs(native: bool):
+    out = []
+    for spec in sorted(all_specs(), key=lambda s: s.name):
+        if (spec.family == "scipy") == native:
+            continue
+        for name, make in CATALOGUE.items():
+            problem, _ = make()
+            if not check_capable(spec, problem):
+                out.append(pytest.param(spec.name, name, id=f"{spec.name}-{name}"))
+    return out
+
+
+NATIVE = _pairs(native=True)
+SCIPY = _pairs(native=False)
+
+
+def _snapshot(problem):
+    return {k: copy.deepcopy(v) for k, v in vars(problem).items() if isinstance(v, np.ndarray)}
+
+
+def _check_well_formed(res, method):
+    assert REQUIRED_FIELDS <= set(res), sorted(REQUIRED_FIELDS - set(res))
+    assert isinstance(res, numopt.OptimizeResult)
+    status = Status(res.status)
+    assert res.status_name == status.name
+    assert res.success == (status == Status.CONVERGED)
+    assert res.message.startswith(MESSAGES[status])
+    assert res.method == method
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    for k in ("nit", "nfev", "njev", "nhev"):
+        assert isinstance(res[k], (int, np.integer)) and res[k] >= 0
+
+
+def test_the_sweep_covers_every_registered_method():
+    covered = {p.values[0] for p in NATIVE + SCIPY}
+    assert covered == {s.name for s in all_specs()} - _methods_with_own_problem_types()
+
+
+def _methods_with_own_problem_types():
+    """Methods whose problems (OT, DAG, networks, ...) are not in this catalogue."""
+    generic = {"nonsmooth", "bounds", "eq_constraints", "ineq_constraints"}
+    return {s.name for s in all_specs() if s.supports and not (set(s.supports) & generic)}
+
+
+@pytest.mark.parametrize("method,pname", NATIVE)
+def test_native_result_is_well_formed_and_inputs_untouched(method, pname):
+    problem, info = CATALOGUE[pname]()
+    x0 = problem.x0.copy()
+    before = _snapshot(problem)
+    res = numopt.minimize(problem, x0, method=method, options={"history": True})
+    _check_well_formed(res, method)
+    np.testing.assert_array_equal(x0, problem.x0)
+    for k, v in before.items():
+        np.testing.assert_array_equal(getattr(problem, k), v, err_msg=f"{pname}.{k} was mutated")
+    assert set(res.history) >= {"nit", "fun", "time"}
+    assert len(res.history["nit"]) == res.nit + 1
+    if "f_opt" in info and res.success:
+        assert res.fun <= info["f_opt"] + 1e-4 * max(1.0, abs(info["f_opt"]))
+
+
+@pytest.mark.parametrize("method,pname", NATIVE)
+def test_native_honours_maxiter_and_calls_callback_once_per_iteration(method, pname):
+    problem, _ = CATALOGUE[pname]()
+    calls = []
+    res = numopt.minimize(problem, method=method, options={"maxiter": 3},
+                          callback=lambda intermediate_result: calls.append(intermediate_result))
+    assert res.nit <= 3
+    assert len(calls) == res.nit
+    if res.nit == 3 and not res.success:
+        assert res.status == Status.MAXITER
+    for k, info in enumerate(calls, start=1):
+        assert info.nit == k and info.x.shape == problem.x0.shape and np.isfinite(info.fun)
+
+
+@pytest.mark.parametrize("method,pname", NATIVE)
+def test_native_stop_iteration_ends_the_run(method, pname):
+    problem, _ = CATALOGUE[pname]()
+
+    def stop(intermediate_result):
+        raise StopIteration
+
+    res = numopt.minimize(problem, method=method, callback=stop)
+    assert res.nit == 1
+    assert res.status in (Status.CALLBACK_STOP, Status.CONVERGED)
+    assert res.success == (res.status == Status.CONVERGED)
+
+
+def test_a_no_op_callback_does_not_change_the_trajectory():
+    problem, _ = CATALOGUE["lasso"]()
+    a = numopt.minimize(problem, method="prox-grad")
+    b = numopt.minimize(problem, method="prox-grad", callback=lambda intermediate_result: None)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert a.nit == b.nit
+
+
+@pytest.mark.parametrize("method,pname", SCIPY)
+def test_scipy_methods_through_problems_are_well_formed(method, pname):
+    problem, _ = CATALOGUE[pname]()
+    res = numopt.minimize(problem, method=method, options={"maxfun" if method == "tnc" else "maxiter": 200})
+    _check_well_formed(res, method)
