@@ -287,3 +287,15 @@ def test_prox_grad_handles_bounds():
     res = numopt.minimize(lambda x: float(np.sum((x - c) ** 2)), np.zeros(3), method="prox-grad",
                           jac=lambda x: 2 * (x - c), bounds=[(0, 1), (-1, 1), (None, None)], tol=1e-10)
     np.testing.assert_allclose(res.x, [1.0, -1.0, 0.5], atol=1e-9)
+
+
+def test_jac_true_and_args_reach_the_user_functions():
+    def fg(x, c):
+        return float(np.sum((x - c) ** 2)), 2 * (x - c)
+
+    for method in ("prox-grad", "bfgs"):
+        res = numopt.minimize(fg, np.zeros(2), args=(3.0,), jac=True, method=method, tol=1e-9)
+        np.testing.assert_allclose(res.x, 3.0, atol=1e-7)
+        assert res.success
+    res = numopt.minimize(lambda x, c: float(np.sum((x - c) ** 2)), np.zeros(2), args=2.0, method="prox-grad")
+    np.testing.assert_allclose(res.x, 2.0, atol=1e-5)      # a non-tuple args is wrapped, as in scipy
