@@ -527,7 +527,7 @@ def load_cutest(name: str, backend: str = "s2mpj", **sif_params) -> CUTEstProble
     Examples
     --------
     >>> p = load_cutest("HS40")                                  # doctest: +SKIP
-    >>> p.n, p.m_eq, p.f_reported
+    >>> p.n, p.m_eq, p.f_reported                                # doctest: +SKIP
     (4, 3, -0.25)
     """
     _check_backend(backend)

@@ -117,7 +117,7 @@ def load_libsvm(name, n_features: int | None = None, *, binary: bool = True):
     Examples
     --------
     >>> X, y = load_libsvm("a9a.t")                                  # doctest: +SKIP
-    >>> X.shape, sorted(set(y))
+    >>> X.shape, sorted(set(y))                                      # doctest: +SKIP
     ((16281, 123), [-1.0, 1.0])
     """
     path = _resolve(name)
