@@ -192,3 +192,91 @@ def test_pycutest_backend_absent_is_a_clear_error():
         pytest.skip("pycutest is configured here")
     with pytest.raises(ImportError, match="pycutest"):
         load_cutest("HS40", backend="pycutest")
+
+
+@pytest.mark.parametrize("name", ["BT2", "BT4", "BT5", "BT6", "BT11", "BT12", "MWRIGHT", "HS100LNP"])
+def test_verified_values_are_reached_from_x0(name):
+    p = load_cutest(name)
+    assert p.f_verified == F_VERIFIED[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = numopt.minimize(p, method="trust-constr", options={"gtol": 1e-11, "xtol": 1e-13, "maxiter": 3000})
+    assert p.constr_violation(res.x) < 1e-9
+    assert res.fun == pytest.approx(F_VERIFIED[name], rel=1e-9, abs=1e-12)
+
+
+def test_bt7_has_no_verified_value():
+    """From BT7's x0, SLSQP and trust-constr end in different local minima."""
+    p = load_cutest("BT7")
+    assert p.f_verified is None and p.f_reported == pytest.approx(306.49640688)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = numopt.minimize(p, method="slsqp", options={"ftol": 1e-14, "maxiter": 1000})
+        b = numopt.minimize(load_cutest("BT7"), method="trust-constr", options={"gtol": 1e-10, "xtol": 1e-12})
+    assert a.fun == pytest.approx(360.3798, rel=1e-6)
+    assert b.fun < 307.0
+
+
+class _FakePycutest:
+    """pycutest's CUTEstProblem interface for a hand-made problem with every kind of row.
+
+    f = x1^2 x2 + x2^2 + x3;  rows: c1 = x1 + x2 (linear, = 1), c2 = x1 x2 (nonlinear,
+    -1 <= c2 <= 2), c3 = x1^2 + x3^2 (nonlinear, = 4), c4 = x3 (linear, <= 3);
+    bounds x2 >= -5 (others free, as +-1e20). Lagrangian of pycutest: f + v^T c.
+    """
+    n, m = 3, 4
+    x0 = np.array([0.5, 0.5, 1.0])
+    bl = np.array([-1e20, -5.0, -1e20])
+    bu = np.array([1e20, 1e20, 1e20])
+    cl = np.array([1.0, -1.0, 4.0, -1e20])
+    cu = np.array([1.0, 2.0, 4.0, 3.0])
+    is_eq_cons = np.array([True, False, True, False])
+    is_linear_cons = np.array([True, False, False, True])
+
+    def obj(self, x, gradient=False):
+        f = x[0] ** 2 * x[1] + x[1] ** 2 + x[2]
+        return (f, np.array([2 * x[0] * x[1], x[0] ** 2 + 2 * x[1], 1.0])) if gradient else f
+
+    def cons(self, x, gradient=False):
+        c = np.array([x[0] + x[1], x[0] * x[1], x[0] ** 2 + x[2] ** 2, x[2]])
+        J = np.array([[1.0, 1.0, 0.0], [x[1], x[0], 0.0], [2 * x[0], 0.0, 2 * x[2]], [0.0, 0.0, 1.0]])
+        return (c, J) if gradient else c
+
+    def ihess(self, x):
+        return np.array([[2 * x[1], 2 * x[0], 0.0], [2 * x[0], 2.0, 0.0], [0.0, 0.0, 0.0]])
+
+    def hess(self, x, v):
+        H = self.ihess(x)
+        H[0, 1] += v[1]
+        H[1, 0] += v[1]
+        H[0, 0] += 2 * v[2]
+        H[2, 2] += 2 * v[2]
+        return H
+
+    def hprod(self, p, x=None, v=None):
+        return self.hess(x, v) @ p
+
+
+def test_pycutest_adapter_mapping_with_a_fake_problem():
+    """The pycutest mapping (row order, signs, bounds) on a stand-in with pycutest's interface."""
+    from numopt.bench.cutest import _PyCutestProblem
+    p = _PyCutestProblem("FAKE", _FakePycutest(), {}, [(None, 1.0)], {})
+    assert (p.m_eq, p.m_ineq, p.m_lin_eq, p.f_reported) == (2, 3, 1, 1.0)
+    np.testing.assert_array_equal(p.bounds[0], [-np.inf, -5.0, -np.inf])
+    assert np.all(np.isposinf(p.bounds[1]))
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(p.cons_eq(x), [x[0] + x[1] - 1.0, x[0] ** 2 + x[2] ** 2 - 4.0])
+    np.testing.assert_allclose(p.cons_ineq(x), [x[0] * x[1] + 1.0, 2.0 - x[0] * x[1], 3.0 - x[2]])
+    errs = numopt.check_problem(p, x, ndirections=3, rng=0)
+    assert max(errs.values()) < 1e-7, errs
+    errs = numopt.check_problem(p, p.x0, ndirections=3, rng=1)
+    assert max(errs.values()) < 1e-7, errs
+    y, d = np.array([0.7, -1.3]), np.array([1.0, 2.0, -1.0])
+    np.testing.assert_allclose(p.hessp_lag(x, y, d), p.hess_lag(x, y) @ d)
+    np.testing.assert_allclose(p.hessp(x, d), _FakePycutest().ihess(x) @ d)
+    # violations at (0, -6, 4): |c1 - 1| = 7, c3 - 4 = 12, c4 - 3 = 1, bound -5 - x2 = 1
+    assert p.constr_violation(np.array([0.0, -6.0, 4.0])) == pytest.approx(12.0)
+    # at (1, 0, 0.5): c1 = 1, c2 = 0 and c4 are satisfied; c3 = 1.25 misses 4 by 2.75
+    assert p.constr_violation(np.array([1.0, 0.0, 0.5])) == pytest.approx(2.75)
+    # the two-sided row c2 = x1 x2 = 3 violates its upper side (2) by 1
+    assert p.cons_ineq(np.array([1.0, 3.0, 0.0]))[1] == pytest.approx(-1.0)
