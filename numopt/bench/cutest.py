@@ -598,6 +598,10 @@ def select_cutest(*, eq_only: bool = False, bounds: bool | None = None, n=None, 
         names = pycutest.find_problems(**kw)
         if eq_only or bounds is not None or feasibility is not None:
             # classification strings cannot tell these: use S2MPJ's table (names it lacks are dropped)
+            unknown = [nm for nm in names if _key(nm) not in table]
+            if unknown:
+                logger.info("select_cutest: %d pycutest problems unknown to the S2MPJ table dropped: %s",
+                            len(unknown), ", ".join(unknown[:20]))
             names = [nm for nm in names if _key(nm) in table and _keep(table[_key(nm)], eq_only, bounds, feasibility)]
         return sorted(names)
     return sorted(row["problem_name"] for row in table.values()
