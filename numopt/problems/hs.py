@@ -82,6 +82,22 @@ def _terms(*spec):
     return out
 
 
+def _prod_grad(x):
+    """Gradient of ``prod(x)``: ``g_i = prod_{k != i} x_k`` (no division, exact at zeros)."""
+    n = x.size
+    return np.prod(np.where(np.eye(n, dtype=bool), 1.0, x[None, :]), axis=1)
+
+
+def _prod_hess(x):
+    """Hessian of ``prod(x)``: ``H_ij = prod_{k != i, j} x_k`` off the diagonal, 0 on it."""
+    n = x.size
+    eye = np.eye(n, dtype=bool)
+    skip = eye[:, None, :] | eye[None, :, :]           # k == i or k == j
+    H = np.prod(np.where(skip, 1.0, x[None, None, :]), axis=2)
+    H[eye] = 0.0
+    return H
+
+
 class HSProblem(ConstrainedProblem):
     r"""Base class of the built-in Hock-Schittkowski problems.
 
@@ -320,15 +336,10 @@ class HS40(HSProblem):
         return float(-np.prod(x))
 
     def _grad(self, x):
-        return -np.array([x[1] * x[2] * x[3], x[0] * x[2] * x[3], x[0] * x[1] * x[3], x[0] * x[1] * x[2]])
+        return -_prod_grad(np.asarray(x, dtype=float))
 
     def _hess(self, x):
-        H = np.zeros((4, 4))
-        for i in range(4):
-            for j in range(4):
-                if i != j:
-                    H[i, j] = -np.prod([x[k] for k in range(4) if k not in (i, j)])
-        return H
+        return -_prod_hess(np.asarray(x, dtype=float))
 
     def _cons_eq(self, x):
         return np.array([x[0] ** 3 + x[1] ** 2 - 1.0, x[0] ** 2 * x[3] - x[2], x[3] ** 2 - x[1]])
@@ -587,14 +598,10 @@ class HS78(HSProblem):
         return float(np.prod(x))
 
     def _grad(self, x):
-        return np.array([np.prod(np.delete(x, i)) for i in range(5)])
+        return _prod_grad(np.asarray(x, dtype=float))
 
     def _hess(self, x):
-        H = np.zeros((5, 5))
-        for i in range(5):
-            for j in range(i + 1, 5):
-                H[i, j] = H[j, i] = np.prod(np.delete(x, (i, j)))
-        return H
+        return _prod_hess(np.asarray(x, dtype=float))
 
     def _cons_eq(self, x):
         return np.array([float(x @ x) - 10.0, x[1] * x[2] - 5.0 * x[3] * x[4], x[0] ** 3 + x[1] ** 3 + 1.0])
