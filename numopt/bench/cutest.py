@@ -83,6 +83,7 @@ F_VERIFIED: dict[str, float] = {
 }
 
 
+@functools.lru_cache(maxsize=1)
 def _hs_verified() -> dict[str, float]:
     from ..problems.hs import HS_PROBLEMS
     return {name: cls().f_opt for name, cls in HS_PROBLEMS.items() if name != "GENHS28"}
@@ -185,7 +186,7 @@ class CUTEstProblem(ConstrainedProblem):
         self.f_reported = _pick_reported(soltn, sif_params, defaults)
         default_size = all(sif_params.get(k, v) == v for k, v in defaults.items())
         base = name.split("[")[0]
-        self.f_verified = ({**_hs_verified(), **F_VERIFIED}.get(base) if default_size else None)
+        self.f_verified = (F_VERIFIED.get(base, _hs_verified().get(base)) if default_size else None)
         self._memo_x = None
         self._memo_h = None
 
