@@ -27,7 +27,7 @@ _LAZY = {
     "Solver": ("numopt.driver", "Solver"),
     "SolverState": ("numopt.driver", "SolverState"),
 }
-_SUBMODULES = {"problems", "registry", "driver", "linesearch", "options", "result", "stopping",
+_SUBMODULES = {"problems", "datasets", "registry", "driver", "linesearch", "options", "result", "stopping",
                "derivatives", "solvers", "bench", "ot", "dag", "lipschitz", "cli"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
