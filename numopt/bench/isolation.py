@@ -9,7 +9,7 @@ bad run never blocks or ends the suite.
 
 Time limits: building the problem plus the warm-up must finish within
 ``task.warmup_time_limit``; the timed run plus the measurement within
-``task.time_limit + GRACE``.
+``task.time_limit + grace(task.time_limit)``.
 """
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ from pathlib import Path
 
 from .worker import failure_record, read_message, write_message
 
-__all__ = ["IsolatedWorker", "execute_task", "close_workers", "GRACE"]
+__all__ = ["IsolatedWorker", "execute_task", "close_workers", "grace"]
 
-#: Seconds allowed after ``time_limit`` for the measurement and the answer.
-GRACE = 10.0
+def grace(time_limit: float) -> float:
+    """Seconds allowed after ``time_limit`` for the measurement and the answer (1 to 10 s)."""
+    return min(10.0, max(1.0, 0.5 * time_limit))
 
 _BOOT = "import sys; sys.path[:0] = {path!r}; from numopt.bench.worker import main; main()"
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -137,7 +138,8 @@ class IsolatedWorker:
             return failure_record(task, "CRASH", f"could not send the task to the worker: {exc}")
         msg = self._wait(task, task.warmup_time_limit, "while building the problem and warming up")
         if msg.get("kind") == "ready":
-            msg = self._wait(task, task.time_limit + GRACE, f"during the run (time limit {task.time_limit:g} s)")
+            msg = self._wait(task, task.time_limit + grace(task.time_limit),
+                             f"during the run (time limit {task.time_limit:g} s)")
         if "kind" not in msg:                     # a failure record made here
             return msg
         return msg["record"]
