@@ -138,9 +138,12 @@ def run(args) -> int:
                              f"rerun with --resume to continue\n")
             return 130
         records = result.records
+        if result.lost:
+            sys.stderr.write(f"warning: {result.lost} run(s) could not be executed and are not recorded; "
+                             f"rerun with --resume to retry them\n")
     files = write_reports(records, out, suite=suite, plots=not args.no_plots, command=command)
     if not args.quiet:
         sys.stdout.write(terminal_table(records, suite.ctol, suite.ftol, suite.time_metric) + "\n")
         sys.stdout.write(f"\nreport: {files[2]}  records: {out / 'records.jsonl'}"
                          + (f"  profiles: {out}/perf_time.png ..." if not args.no_plots else "") + "\n")
-    return 0
+    return 1 if not args.report_only and result.lost else 0

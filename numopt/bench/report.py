@@ -59,11 +59,11 @@ def solver_summary(pairs, solvers, time_metric: str) -> list[dict]:
     return out
 
 
-def _cell(p) -> str:
+def _cell(p, time_metric: str) -> str:
     if p is None:
         return ""
     if p.solved:
-        return f"ok {_time(p.cpu)}"
+        return f"ok {_time(getattr(p, time_metric))}"
     if p.n_solved:
         return f"{p.n_solved}/{p.runs} {p.status}"
     return p.status if p.status != "CONVERGED" else "CONVERGED*"
@@ -103,11 +103,11 @@ def terminal_table(records, ctol: float, ftol: float, time_metric: str = "cpu") 
     if not pairs:
         return "no records"
     problems, solvers, cell = _matrix(pairs)
-    rows = [[p] + [_cell(cell.get((p, s))) for s in solvers] for p in problems]
+    rows = [[p] + [_cell(cell.get((p, s)), time_metric) for s in solvers] for p in problems]
     summary = solver_summary(pairs, solvers, time_metric)
     return (_ascii_table(["problem"] + solvers, rows) + "\n\n"
             + _ascii_table(_summary_header(time_metric), _summary_rows(summary, time_metric))
-            + "\n(ok = solved by the success criterion, with its median CPU time; CONVERGED* = the solver "
+            + f"\n(ok = solved by the success criterion, with its median {time_metric} time; CONVERGED* = the solver "
               "claimed convergence but the runner's check failed)")
 
 
@@ -202,7 +202,7 @@ def write_reports(records, out_dir, *, suite, plots: bool = True, command: str =
                             "evaluations")):
             lines += [f"![{title}]({stem}.png)", ""]
     lines += ["## Per problem", "",
-              "Cells: median objective, constraint violation, KKT residual, evaluations, CPU time; "
+              f"Cells: median objective, constraint violation, KKT residual, evaluations, {tm} time; "
               "**bold** = solved by the criterion.", ""]
     rows = []
     for p in problems:
@@ -213,10 +213,14 @@ def write_reports(records, out_dir, *, suite, plots: bool = True, command: str =
                 row.append("")
                 continue
             txt = (f"{_fmt(c.fun, '.8g')}; viol {_fmt(c.cviol, '.1e')}; kkt {_fmt(c.kkt, '.1e')}; "
-                   f"{_fmt(c.evals, '.0f')} ev; {_time(c.cpu)}")
-            if c.status in ("ERROR", "CRASH", "TIMEOUT", "UNSUPPORTED"):
-                txt = f"{c.status}: {c.error[:60]}"
-            row.append(f"**{txt}**" if c.solved else f"{c.status}: {txt}" if c.status not in txt else txt)
+                   f"{_fmt(c.evals, '.0f')} ev; {_time(getattr(c, tm))}")
+            if c.solved:
+                txt = f"**{txt}**"
+            elif c.status in ("ERROR", "CRASH", "TIMEOUT", "UNSUPPORTED"):
+                txt = f"{c.status}: {c.error[:80]}"
+            else:
+                txt = f"{_cell(c, tm)}: {txt}"
+            row.append(txt)
         rows.append(row)
     lines += [_md_table(["problem"] + solvers, rows), ""]
     lines += ["Files: `records.jsonl` (raw records), `records.csv`, `summary.csv`"

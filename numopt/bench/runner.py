@@ -33,6 +33,7 @@ class RunResult:
     records: list
     ran: int
     skipped: int
+    lost: int = 0
     files: list = field(default_factory=list)
 
 
@@ -117,13 +118,19 @@ def run_suite(suite, out_dir, *, resume: bool = False, overwrite: bool = False, 
     store = RecordStore(out_dir / "records.jsonl", resume=resume, overwrite=overwrite)
     todo = [t for t in tasks if t.key not in store.keys]
     bar = Progress(len(tasks), len(tasks) - len(todo), stream, enabled=progress)
-    ran = 0
+    ran = lost = 0
     pool, cleanup = _executor(jobs, executor, scheduler) if todo else (None, lambda: None)
     try:
         if todo:
             futures = {pool.submit(execute_task, t): t for t in todo}
             for fut in cf.as_completed(futures):
-                rec = fut.result()
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # noqa: BLE001 - the executor failed, not the solver
+                    lost += 1
+                    log.warning("run %s could not be executed (%s: %s); it is not recorded, "
+                                "--resume retries it", futures[fut].key, type(exc).__name__, exc)
+                    continue
                 if store.append(rec):
                     ran += 1
                 bar.update(rec)
@@ -139,4 +146,4 @@ def run_suite(suite, out_dir, *, resume: bool = False, overwrite: bool = False, 
     store.close()
     keys = {t.key for t in tasks}
     return RunResult(out_dir=out_dir, records=[r for r in store.records if r["key"] in keys], ran=ran,
-                     skipped=len(tasks) - len(todo))
+                     skipped=len(tasks) - len(todo), lost=lost)

@@ -105,17 +105,19 @@ class Suite:
 
     def instances(self) -> list[tuple[str, str, dict, tuple]]:
         """``(source, name, params, solver labels)`` for every selected problem instance."""
-        out, seen = [], set()
+        out = {}                                  # a problem named by two groups gets both solver lists
         for g in self.problems:
             labels = g.solvers or tuple(s.label for s in self.solvers)
             for name in get_source(g.source).select(**g.select):
                 for params in g.params:
                     pid = problem_id(g.source, name, params)
-                    if pid in seen:
-                        continue
-                    seen.add(pid)
-                    out.append((g.source, name, dict(params), labels))
-        return out
+                    if pid in out:
+                        old = out[pid][3]
+                        labels_ = old + tuple(x for x in labels if x not in old)
+                        out[pid] = (g.source, name, dict(params), labels_)
+                    else:
+                        out[pid] = (g.source, name, dict(params), labels)
+        return list(out.values())
 
     def tasks(self) -> list[Task]:
         """All runs, ordered by problem, solver, repeat."""
