@@ -20,7 +20,7 @@ def test_models_source_builds_every_model_with_references():
         assert bp.problem.x0 is not None and np.isfinite(bp.problem.fun(bp.problem.x0))
         assert bp.problem.name.startswith(f"models:{name}")
     ls = src.build("least-squares", n_samples=30, n_features=5, seed=1)
-    res = numopt.minimize(ls.problem, method="trust-exact", options={"gtol": 1e-12})
+    res = numopt.minimize(ls.problem, method="trust-constr", options={"gtol": 1e-12, "xtol": 1e-14})
     assert abs(res.fun - ls.f_ref) < 1e-10
     qp = src.build("qp-eq", n_features=6, m=2, seed=0)
     res = numopt.minimize(qp.problem, method="trust-constr", options={"gtol": 1e-12, "xtol": 1e-14})
