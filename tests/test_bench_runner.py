@@ -216,6 +216,10 @@ def test_suite_validation_names_the_problem(tmp_path):
         _suite(tmp_path, TINY.replace("repeats = 2", "repeat = 2"))
     with pytest.raises(ValueError, match="unknown method 'no-such-method'"):
         _suite(tmp_path, TINY.replace('method = "bfgs"', 'method = "no-such-method"'))
+    with pytest.raises(ValueError, match="unknown option.*'gtl' for method 'prox-grad'"):
+        _suite(tmp_path, TINY.replace("gtol = 1e-9", "gtl = 1e-9"))
+    with pytest.raises(ValueError, match="unknown option.*'bogus' for method 'bfgs'"):
+        _suite(tmp_path, TINY.replace('method = "bfgs"', 'method = "bfgs"\noptions = { bogus = 1 }'))
     with pytest.raises(ValueError, match=r"solvers \['nope'\] are not defined"):
         _suite(tmp_path, TINY + 'solvers = ["nope"]\n')
     with pytest.raises(ValueError, match="unknown source 'nowhere'"):

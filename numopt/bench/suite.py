@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .sources import get_source, problem_id, resolve_object, source_names
+from .sources import get_source, problem_id, resolve_object, source_available, source_names
 
 __all__ = ["Suite", "SolverEntry", "ProblemGroup", "Task", "load_suite", "builtin_suites", "find_suite"]
 
@@ -108,6 +108,10 @@ class Suite:
         out = {}                                  # a problem named by two groups gets both solver lists
         for g in self.problems:
             labels = g.solvers or tuple(s.label for s in self.solvers)
+            why = source_available(g.source)
+            if why:
+                raise ValueError(f"suite {self.name!r} needs the problem source {g.source!r}, which is "
+                                 f"unavailable: {why}")
             for name in get_source(g.source).select(**g.select):
                 for params in g.params:
                     pid = problem_id(g.source, name, params)
@@ -191,14 +195,24 @@ def _check_settings(s: Suite, where: str) -> None:
         _positive(s.blas_threads, "blas_threads", where, int)
 
 
-def _check_method(method: str, where: str) -> None:
+def _check_method(method: str, options: dict, tol, where: str) -> None:
+    """The method exists and accepts ``options`` (checked here, not once per run)."""
     if ":" in method:
         obj = resolve_object(method)
         if not callable(obj):
             raise ValueError(f"{where}: method {method!r} is not callable")
         return
+    from ..options import DriverOptions, make_options
     from ..registry import get_spec
-    get_spec(method)
+    spec = get_spec(method)
+    try:
+        if spec.family == "scipy":
+            spec.solver.check_options(options)
+        else:
+            make_options(spec.options or DriverOptions, options, method=spec.name, tol=tol,
+                         tol_options=spec.tol_options)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def parse_suite(data: dict, name: str, path: str = "") -> Suite:
@@ -218,10 +232,10 @@ def parse_suite(data: dict, name: str, path: str = "") -> Suite:
         _unknown(s, _SOLVER_KEYS, w)
         if "method" not in s or not isinstance(s["method"], str):
             raise ValueError(f"{w}: 'method' (a string) is required")
-        _check_method(s["method"], w)
         opts = s.get("options", {})
         if not isinstance(opts, dict):
             raise ValueError(f"{w}: options must be a table, got {type(opts).__name__}")
+        _check_method(s["method"], opts, s.get("tol", head.get("tol")), w)
         solvers.append(SolverEntry(label=str(s.get("label", s["method"])), method=s["method"],
                                    options=dict(opts), tol=s.get("tol")))
     labels = [s.label for s in solvers]
