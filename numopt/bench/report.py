@@ -129,7 +129,7 @@ def _plot(path_stem: Path, x, y, solvers, xlabel, title, logx: str | None) -> li
     ax.set_ylabel("fraction of problems solved")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     out = []
     for ext in ("png", "svg"):
