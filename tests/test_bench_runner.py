@@ -240,3 +240,22 @@ def test_builtin_suites_load_and_quick_is_small():
     quick = load_suite("quick")
     assert {g.source for g in quick.problems} == {"hs", "models"}
     assert quick.time_limit <= 60
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise():
+    import io
+    from numopt.bench.runner import Progress
+
+    class TTY(io.StringIO):
+        def isatty(self):
+            return True
+    rec = {"problem": "models:lasso", "solver": "prox-grad", "repeat": 0, "status": "CONVERGED"}
+    tty = TTY()
+    bar = Progress(4, done=2, stream=tty)
+    bar.update(rec)
+    bar.update(rec)
+    text = tty.getvalue()
+    assert text.count("\r") == 2 and "4/4" in text and "#" * 30 in text and text.endswith("\n")
+    plain = io.StringIO()
+    Progress(2, stream=plain).update(rec)
+    assert plain.getvalue() == "[1/2] models:lasso x prox-grad #0: CONVERGED\n"

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10: the 'bench' extra installs tomli
+    import tomli as tomllib
 
 from .sources import get_source, problem_id, resolve_object, source_available, source_names
 

@@ -54,9 +54,10 @@ def _finite(v):
 
 def base_record(task) -> dict:
     """The identifying fields of a task's record."""
+    from .. import __version__
     return {"key": task.key, "suite": task.suite, "problem": task.problem, "source": task.source,
             "name": task.name, "params": task.params, "solver": task.solver, "method": task.method,
-            "repeat": task.repeat, "host": socket.gethostname()}
+            "repeat": task.repeat, "host": socket.gethostname(), "numopt_version": __version__}
 
 
 def failure_record(task, status: str, error: str, **extra) -> dict:
@@ -146,22 +147,20 @@ def run_task(task, warmed: set, ready=lambda: None) -> dict:
 
     x = np.asarray(res.x, dtype=float).reshape(-1)
     rec = base_record(task)
+    fun = cviol = kkt = f0 = None
+    certs = {}
     with np.errstate(all="ignore"):
-        if x.shape == (problem.n,) and np.all(np.isfinite(x)):
-            fun = problem.fun(x)
-            cviol = constraint_violation(problem, x)
-            try:
+        try:                                      # measurement must not lose the run
+            if x.shape == (problem.n,) and np.all(np.isfinite(x)):
+                fun = problem.fun(x)
+                cviol = constraint_violation(problem, x)
                 kkt = kkt_residual(problem, x)
-            except Exception as exc:              # noqa: BLE001 - measurement must not lose the run
-                kkt, error = None, f"KKT residual failed: {type(exc).__name__}: {exc}"
-        else:
-            fun = cviol = kkt = None
-            error = error or f"returned x is not a finite vector of length {problem.n}"
-        try:
+                certs = {k: _finite(v) for k, v in problem.certificates(x).items()}
+            else:
+                error = error or f"returned x is not a finite vector of length {problem.n}"
             f0 = problem.fun(problem.x0)
-        except Exception:                         # noqa: BLE001 - f0 is informative only
-            f0 = None
-    certs = {k: _finite(v) for k, v in problem.certificates(x).items()} if fun is not None else {}
+        except Exception as exc:                  # noqa: BLE001
+            error = error or f"measuring the result failed: {type(exc).__name__}: {exc}"
     rec.update(
         status=res.status_name, converged=bool(res.status_name == "CONVERGED"), message=str(res.message),
         error=error, fun=_finite(fun), fun_reported=_finite(res.fun), cviol=_finite(cviol), kkt=_finite(kkt),
