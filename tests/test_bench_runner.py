@@ -207,8 +207,13 @@ def test_torn_last_line_is_cut_on_resume(tmp_path):
         assert store.keys == {"a|s|0"}
         assert store.append({"key": "b|s|0", "status": "ERROR"})
         assert not store.append({"key": "a|s|0", "status": "ERROR"})
+        with pytest.raises(ValueError, match="another numopt bench"):
+            RecordStore(path, resume=True)
     lines = path.read_text().splitlines()
     assert lines[0] == good.strip() and json.loads(lines[1])["key"] == "b|s|0" and len(lines) == 2
+    with RecordStore(path, overwrite=True) as store:
+        assert store.keys == set()
+    assert path.read_text() == ""
 
 
 def test_suite_validation_names_the_problem(tmp_path):

@@ -4,7 +4,7 @@ Only the process that drives the suite writes it, one complete line per ``append
 by ``flush`` and ``os.fsync``, so a killed run loses at most the line being written. On
 opening for ``--resume`` a torn last line (no newline, or not valid JSON) is cut off;
 records are keyed by ``problem|solver|repeat`` and a key already present is never
-written twice.
+written twice. An exclusive lock on the file keeps a second runner from writing into it.
 """
 from __future__ import annotations
 
@@ -49,12 +49,25 @@ class RecordStore:
         if exists and not (resume or overwrite):
             raise ValueError(f"{self.path} already holds records; pass --resume to continue that run "
                              f"or --overwrite to start again")
+        self._fh = open(self.path, "a", encoding="utf-8")
+        self._lock()
         if overwrite and not resume:
-            self.path.write_text("")
+            self._fh.truncate(0)
         self._repair()
         self.records = read_records(self.path)
         self.keys = {r["key"] for r in self.records}
-        self._fh = open(self.path, "a", encoding="utf-8")
+
+    def _lock(self) -> None:
+        """One writer per records file (an OS lock, released even if the process is killed)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        try:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._fh.close()
+            raise ValueError(f"{self.path} is being written by another numopt bench process") from None
 
     def _repair(self) -> None:
         """Cut a torn last line left by a killed writer."""
