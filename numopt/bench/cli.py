@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 __all__ = ["add_parser", "run"]
@@ -119,8 +120,8 @@ def run(args) -> int:
         for label in keep:
             suite.solver(label)
         suite.solvers = [s for s in suite.solvers if s.label in keep]
-        suite.problems = [type(g)(g.source, g.select, g.params, tuple(x for x in g.solvers if x in keep))
-                          if g.solvers else g for g in suite.problems]
+        suite.problems = [replace(g, solvers=tuple(x for x in g.solvers if x in keep))
+                          if g.solvers is not None else g for g in suite.problems]
     out = Path(args.out or Path("bench-results") / suite.name)
     command = "numopt bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] \
         else f"numopt bench {args.suite}"

@@ -111,7 +111,9 @@ class Suite:
         """``(source, name, params, solver labels)`` for every selected problem instance."""
         out = {}                                  # a problem named by two groups gets both solver lists
         for g in self.problems:
-            labels = g.solvers or tuple(s.label for s in self.solvers)
+            labels = g.solvers if g.solvers is not None else tuple(s.label for s in self.solvers)
+            if not labels:
+                continue
             why = source_available(g.source)
             if why:
                 raise ValueError(f"suite {self.name!r} needs the problem source {g.source!r}, which is "
