@@ -170,7 +170,10 @@ class CUTEstSource:
     the exact augmented Lagrangian paper, ``CUTEST_EQ_PAPER``), else the properties
     ``eq_only``, ``bounds``, ``n = [lo, hi]``, ``m = [lo, hi]`` of ``select_cutest``.
     Build parameters: ``backend`` (default ``"s2mpj"``) and the SIF parameters.
-    The SIF ``SOLTN`` values are not used as references (some are wrong): the success
+    The paper's problem sizes (``CUTEST_EQ_PAPER_PARAMS``, e.g. MANCINONE with N = 100) are
+    used unless the suite sets SIF parameters. The SIF ``SOLTN`` values are not used as
+    references (some are wrong): the reference is a re-verified optimum (``f_verified``:
+    SLSQP and trust-constr agreeing to 10 digits) where one exists, else the success
     criterion compares with the best value any solver found.
     """
 
@@ -190,7 +193,11 @@ class CUTEstSource:
 
     def build(self, name: str, backend: str = "s2mpj", **params) -> BenchProblem:
         mod = importlib.import_module("numopt.bench.cutest")
-        return BenchProblem(mod.load_cutest(name, backend=backend, **params))
+        params = params or dict(mod.CUTEST_EQ_PAPER_PARAMS.get(name.upper(), {}))
+        p = mod.load_cutest(name, backend=backend, **params)
+        f_ref = getattr(p, "f_verified", None)
+        return BenchProblem(p, f_ref=f_ref, reference="re-verified optimum (numopt.bench.cutest.F_VERIFIED)"
+                            if f_ref is not None else "")
 
 
 class LibsvmSource:
