@@ -113,3 +113,15 @@ def test_poisson_control_reference_size_converges():
     assert np.linalg.norm(res.x - xs) <= 1e-3
     ref = numopt.minimize(P, method="trust-constr")
     assert abs(res.fun - ref.fun) <= 1e-6 * max(1.0, abs(ref.fun))
+
+
+@pytest.mark.kernels
+def test_small_gram_solve_cholesky_and_singular_fallback():
+    from numopt.solvers.eal._kernels import _solve_small
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 6))
+    gram, rhs = W @ W.T, rng.standard_normal(3)
+    assert np.allclose(_solve_small(gram, rhs), np.linalg.solve(gram, rhs))
+    W[2] = W[1]                                           # dependent rows: minimum-norm solution
+    gram = W @ W.T
+    assert np.allclose(_solve_small(gram, rhs), np.linalg.pinv(gram) @ rhs)

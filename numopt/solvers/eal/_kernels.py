@@ -111,8 +111,42 @@ def gaussian_steps(indptr, indices, data, S, z, r, rr_tol, w, kw):
 
 @njit
 def _solve_small(gram, rhs):
-    """Minimum-norm solution of the small system ``gram y = rhs`` (pseudo-inverse)."""
-    return np.linalg.pinv(gram) @ rhs
+    """Solve the small Gram system ``gram y = rhs``: Cholesky, or the pseudo-inverse
+    (minimum-norm solution) when a pivot is not safely positive (dependent sketch rows)."""
+    p = rhs.size
+    L = np.zeros((p, p))
+    scale = 0.0
+    for a in range(p):
+        scale = max(scale, gram[a, a])
+    ok = True
+    for a in range(p):
+        for c in range(a + 1):
+            acc = gram[a, c]
+            for k in range(c):
+                acc -= L[a, k] * L[c, k]
+            if a == c:
+                if acc <= 1e-12 * scale:
+                    ok = False
+                    break
+                L[a, a] = np.sqrt(acc)
+            else:
+                L[a, c] = acc / L[c, c]
+        if not ok:
+            break
+    if not ok:
+        return np.linalg.pinv(gram) @ rhs
+    y = np.empty(p)
+    for a in range(p):
+        acc = rhs[a]
+        for k in range(a):
+            acc -= L[a, k] * y[k]
+        y[a] = acc / L[a, a]
+    for a in range(p - 1, -1, -1):
+        acc = y[a]
+        for k in range(a + 1, p):
+            acc -= L[k, a] * y[k]
+        y[a] = acc / L[a, a]
+    return y
 
 
 @njit
