@@ -29,6 +29,8 @@ __all__ = ["Sketch", "Kaczmarz", "GaussianSketch", "BlockKaczmarz", "BlockGaussi
 
 #: numbers drawn per batch (rows, or Gaussian entries)
 _BATCH_ENTRIES = 1 << 16
+#: Kaczmarz on K with dense rows switches to a precomputed dense K K up to this size
+_GRAM_MAX_ROWS = 2000
 
 
 class Sketch:
@@ -86,13 +88,23 @@ class Kaczmarz(Sketch):
     def _prepare(self, K):
         self._rn2 = np.asarray(K.multiply(K).sum(axis=1)).ravel()
         self._p = self._rn2 / self._rn2.sum() if self.sampling == "rownorm" else None
+        N = K.shape[0]
+        # dense rows: a step through CSR costs ~ (nnz/N)^2, through the Gram matrix K K ~ 2N
+        self._gram = None
+        if N <= _GRAM_MAX_ROWS and (K.nnz / N) ** 2 > 2 * N:
+            Kd = K.toarray()
+            self._gram = (Kd, Kd @ Kd)
 
     def _run(self, K, z, r, rr_tol, budget, rng):
-        from ._kernels import kaczmarz_steps
+        from ._kernels import kaczmarz_steps, kaczmarz_steps_gram
         size = min(budget, _BATCH_ENTRIES)
         N = r.size
         rows = rng.integers(0, N, size=size) if self._p is None else rng.choice(N, size=size, p=self._p)
-        done = kaczmarz_steps(K.indptr, K.indices, K.data, self._rn2, rows.astype(np.int64), z, r, rr_tol)
+        rows = rows.astype(np.int64)
+        if self._gram is not None:
+            done = kaczmarz_steps_gram(self._gram[0], self._gram[1], self._rn2, rows, z, r, rr_tol)
+        else:
+            done = kaczmarz_steps(K.indptr, K.indices, K.data, self._rn2, rows, z, r, rr_tol)
         return done, size
 
     def __repr__(self):
