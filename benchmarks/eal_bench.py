@@ -1,4 +1,5 @@
-"""Benchmark: method="eal" on the scalable Poisson-control problem vs scipy's trust-constr and SLSQP.
+"""Benchmark: method="eal" vs scipy's trust-constr and SLSQP on the scalable Poisson-control problem
+and on the constrained logistic regression of the paper (LIBSVM data under $NUMOPT_DATA/libsvm).
 
 For each grid size N (n = 2 N^2 variables, m = N^2 linear constraints) every solver runs on the
 same problem in the same process; numba kernels are compiled (warm-up run) before timing. Reported
@@ -6,7 +7,8 @@ per solver: status, outer iterations, wall time, distance to the exact solution 
 solve) and the final KKT residual ||(grad_x L, c)||_2; then eal's time and iteration ratios against
 each reference solver. Example::
 
-    NUMOPT_DATA=/work/shared/data PYTHONPATH=. python benchmarks/eal_bench.py --sizes 3 4 6 8 12 16
+    NUMOPT_DATA=/work/shared/data PYTHONPATH=. python benchmarks/eal_bench.py --sizes 3 4 6 8 12 \
+        --logistic german.numer:24 a9a.t:123
 
 All solvers use KKT/gradient tolerance 1e-4 (eal's reference default; trust-constr's gtol and
 SLSQP's ftol set to 1e-4 too) so the comparison is at equal target, and the table shows the
@@ -39,24 +41,31 @@ def run_eal(P, sketch, max_inner, maxtime, seed):
 
 
 def run_trust_constr(P, maxtime):
-    A = P.A
-    H = sp.diags(P._d)
     t = time.perf_counter()
-    r = sp_minimize(P.fun, P.x0, jac=P.grad, hess=lambda x: H, method="trust-constr",
-                    constraints=[LinearConstraint(A, 0.0, 0.0)], options={"gtol": 1e-4, "maxiter": 10000})
+    if isinstance(P, PoissonControl):       # give it the linear structure and the sparse Hessian
+        H = sp.diags(P._d)
+        r = sp_minimize(P.fun, P.x0, jac=P.grad, hess=lambda x: H, method="trust-constr",
+                        constraints=[LinearConstraint(P.A, 0.0, 0.0)], options={"gtol": 1e-4, "maxiter": 10000})
+    else:
+        kw = P.to_scipy()
+        r = sp_minimize(kw.pop("fun"), P.x0, method="trust-constr", options={"gtol": 1e-4, "maxiter": 10000},
+                        **kw)
     lam = np.asarray(r.v[0])
     return dict(status="CONVERGED" if r.status in (1, 2) else f"scipy{r.status}", nit=r.nit,
                 time=time.perf_counter() - t, x=r.x, lam=lam, extra="")
 
 
+def _dense(M):
+    return M.toarray() if sp.issparse(M) else np.asarray(M)
+
+
 def run_slsqp(P, maxtime):
-    Ad = P.A.toarray()
     t = time.perf_counter()
     r = sp_minimize(P.fun, P.x0, jac=P.grad, method="SLSQP",
-                    constraints=[{"type": "eq", "fun": lambda x: Ad @ x, "jac": lambda x: Ad}],
+                    constraints=[{"type": "eq", "fun": P.cons_eq, "jac": lambda x: _dense(P.jac_eq(x))}],
                     options={"ftol": 1e-4 ** 2, "maxiter": 1000})
     # least-squares multipliers for the KKT residual (SLSQP's own vary across scipy versions)
-    lam = np.linalg.lstsq(Ad.T, -P.grad(r.x), rcond=None)[0]
+    lam = np.linalg.lstsq(_dense(P.jac_eq(r.x)).T, -P.grad(r.x), rcond=None)[0]
     return dict(status="CONVERGED" if r.success else f"scipy{r.status}", nit=r.nit,
                 time=time.perf_counter() - t, x=r.x, lam=lam, extra="")
 
@@ -68,7 +77,11 @@ def main(argv=None):
     ap.add_argument("--max-inner", type=int, default=100000, help="eal's inner cap (reference: 1e5 CUTEst, "
                     "1e6 PDE)")
     ap.add_argument("--maxtime", type=float, default=120.0, help="wall-clock limit per eal run (s)")
-    ap.add_argument("--seed", type=int, default=2023)
+    ap.add_argument("--seed", type=int, default=2023, help="eal's sketch seed")
+    ap.add_argument("--data-seed", type=int, default=0, help="seed of the logistic problem's A, b "
+                    "(must give a feasible affine-sphere intersection)")
+    ap.add_argument("--logistic", nargs="*", default=[], metavar="FILE:D",
+                    help="constrained logistic regression on $NUMOPT_DATA/libsvm/FILE with D features")
     ap.add_argument("--no-slsqp", action="store_true", help="skip SLSQP (dense, O(n^3) per iteration)")
     args = ap.parse_args(argv)
 
@@ -76,12 +89,24 @@ def main(argv=None):
     for sk in args.sketches:             # compile the numba kernels before timing
         run_eal(warm, sk, 1000, 10.0, 0)
 
-    print("| N | n | m | solver | status | iterations | time (s) | ||x - x*|| | KKT residual | notes |")
+    print("| problem | n | m | solver | status | iterations | time (s) | ||x - x*|| | KKT residual | notes |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
-    for N in args.sizes:
-        P = PoissonControl(N)
-        xs, _ = P.solution()
+    problems = [(N, PoissonControl(N)) for N in args.sizes]
+    for spec in args.logistic:
+        import os
+        from sklearn.datasets import load_svmlight_file
+        from numopt.problems.sphere_affine import constrained_logistic
+        fname, d = spec.split(":")
+        X, y = load_svmlight_file(os.path.join(os.environ["NUMOPT_DATA"], "libsvm", fname), n_features=int(d))
+        problems.append((fname, constrained_logistic(X, y, rng=args.data_seed)))
+    for N, P in problems:
+        if isinstance(P, PoissonControl):
+            xs, _ = P.solution()
+        else:                                     # reference optimum: a tight trust-constr run
+            kw = P.to_scipy()
+            xs = sp_minimize(kw.pop("fun"), P.x0, method="trust-constr",
+                             options={"gtol": 1e-10, "xtol": 1e-14, "maxiter": 10000}, **kw).x
         rows = {}
         for sk in args.sketches:
             rows[f"eal[{sk}]"] = run_eal(P, sk, args.max_inner, args.maxtime, args.seed)
@@ -97,7 +122,7 @@ def main(argv=None):
                     if ref in rows:
                         q = rows[ref]
                         ratios.append((N, name, ref, r["time"] / q["time"], r["nit"] / max(q["nit"], 1)))
-    print("\n| N | eal variant | vs | time ratio (eal / ref) | iteration ratio |")
+    print("\n| problem | eal variant | vs | time ratio (eal / ref) | iteration ratio |")
     print("|---|---|---|---|---|")
     for N, name, ref, tr, ir in ratios:
         print(f"| {N} | {name} | {ref} | {tr:.3g} | {ir:.3g} |")
