@@ -50,9 +50,15 @@ def test_kaczmarz_kernel_incremental_residual_matches_recomputed():
     r = -b.copy()
     rn2 = np.asarray(K.multiply(K).sum(axis=1)).ravel()
     rows = np.random.default_rng(0).integers(0, b.size, 50).astype(np.int64)
-    done = kaczmarz_steps(K.indptr, K.indices, K.data, rn2, rows, z, r, 0.0)
+    empty = np.zeros((0, 0))
+    done = kaczmarz_steps(K.indptr, K.indices, K.data, empty, empty, rn2, rows, z, r, 0.0)
     assert done == 50
     assert np.allclose(r, K @ z - b, atol=1e-10)
+    # the dense path (precomputed K K) takes the same steps
+    Kd = K.toarray()
+    z2, r2 = np.zeros(b.size), -b.copy()
+    assert kaczmarz_steps(K.indptr, K.indices, K.data, Kd, Kd @ Kd, rn2, rows, z2, r2, 0.0) == 50
+    assert np.allclose(z2, z, atol=1e-12) and np.allclose(r2, r, atol=1e-10)
 
 
 def test_sketch_cap_reported_and_names():

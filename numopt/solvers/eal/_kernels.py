@@ -17,7 +17,7 @@ import numpy as np
 
 from ..._jit import njit
 
-__all__ = ["kaczmarz_steps", "kaczmarz_steps_gram", "gaussian_steps", "block_kaczmarz_steps", "block_gaussian_steps",
+__all__ = ["kaczmarz_steps", "gaussian_steps", "block_kaczmarz_steps", "block_gaussian_steps",
            "csr_matvec"]
 
 
@@ -32,69 +32,30 @@ def csr_matvec(indptr, indices, data, v, out):
 
 
 @njit
-def kaczmarz_steps(indptr, indices, data, rownorm2, rows, z, r, rr_tol):
-    """Randomized Kaczmarz: ``z -= r_i / ||K_i||^2 K_i`` for each ``i`` in ``rows``.
-
-    The residual update ``r -= (r_i/||K_i||^2) K K_i^T`` touches the rows ``j`` in the
-    support of ``K_i`` (cost ``sum_j nnz(K_j)``). ``||r||^2`` is kept incrementally and
-    recomputed exactly every ``len(r)`` steps and before stopping.
-    """
-    nr = r.size
-    rr = 0.0
-    for l in range(nr):
-        rr += r[l] * r[l]
-    since = 0
-    for t in range(rows.size):
-        if rr <= rr_tol:
-            exact = 0.0
-            for l in range(nr):
-                exact += r[l] * r[l]
-            rr = exact
-            since = 0
-            if rr <= rr_tol:
-                return t
-        i = rows[t]
-        rn = rownorm2[i]
-        if rn > 0.0:
-            coef = r[i] / rn
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                ca = coef * data[p]
-                z[j] -= ca
-                for q in range(indptr[j], indptr[j + 1]):
-                    l = indices[q]
-                    old = r[l]
-                    new = old - ca * data[q]
-                    r[l] = new
-                    rr += new * new - old * old
-        since += 1
-        if since >= nr:
-            exact = 0.0
-            for l in range(nr):
-                exact += r[l] * r[l]
-            rr = exact
-            since = 0
-    return rows.size
+def _sumsq(r):
+    acc = 0.0
+    for l in range(r.size):
+        acc += r[l] * r[l]
+    return acc
 
 
 @njit
-def kaczmarz_steps_gram(Kd, KK, rownorm2, rows, z, r, rr_tol):
-    """Randomized Kaczmarz on a dense ``K`` with the precomputed Gram matrix ``KK = K K``.
+def kaczmarz_steps(indptr, indices, data, Kd, KK, rownorm2, rows, z, r, rr_tol):
+    """Randomized Kaczmarz: ``z -= r_i / ||K_i||^2 K_i`` for each ``i`` in ``rows``.
 
-    Same iteration as :func:`kaczmarz_steps`; the residual update ``r -= coef KK[:, i]``
-    costs ``O(n + m)`` per step (worth it when the rows of ``K`` are dense).
+    The residual update is ``r -= (r_i/||K_i||^2) K K_i^T``. Sparse path (``KK`` empty):
+    it touches the rows ``j`` in the support of ``K_i`` (cost ``sum_j nnz(K_j)``). Dense
+    path (``Kd`` = ``K`` and ``KK = K K`` given as ``(N, N)`` arrays): ``r -= coef KK[:, i]``,
+    cost ``O(N)``, worth it when the rows of ``K`` are dense. ``||r||^2`` is kept
+    incrementally and recomputed exactly every ``len(r)`` steps and before stopping.
     """
     nr = r.size
-    rr = 0.0
-    for l in range(nr):
-        rr += r[l] * r[l]
+    dense = KK.shape[0] == nr
+    rr = _sumsq(r)
     since = 0
     for t in range(rows.size):
         if rr <= rr_tol:
-            exact = 0.0
-            for l in range(nr):
-                exact += r[l] * r[l]
-            rr = exact
+            rr = _sumsq(r)             # the incremental value may have drifted: confirm
             since = 0
             if rr <= rr_tol:
                 return t
@@ -102,18 +63,27 @@ def kaczmarz_steps_gram(Kd, KK, rownorm2, rows, z, r, rr_tol):
         rn = rownorm2[i]
         if rn > 0.0:
             coef = r[i] / rn
-            for l in range(nr):
-                z[l] -= coef * Kd[i, l]
-                old = r[l]
-                new = old - coef * KK[l, i]
-                r[l] = new
-                rr += new * new - old * old
+            if dense:
+                for l in range(nr):
+                    z[l] -= coef * Kd[i, l]
+                    old = r[l]
+                    new = old - coef * KK[l, i]
+                    r[l] = new
+                    rr += new * new - old * old
+            else:
+                for p in range(indptr[i], indptr[i + 1]):
+                    j = indices[p]
+                    ca = coef * data[p]
+                    z[j] -= ca
+                    for q in range(indptr[j], indptr[j + 1]):
+                        l = indices[q]
+                        old = r[l]
+                        new = old - ca * data[q]
+                        r[l] = new
+                        rr += new * new - old * old
         since += 1
         if since >= nr:
-            exact = 0.0
-            for l in range(nr):
-                exact += r[l] * r[l]
-            rr = exact
+            rr = _sumsq(r)
             since = 0
     return rows.size
 
@@ -125,9 +95,7 @@ def gaussian_steps(indptr, indices, data, S, z, r, rr_tol, w, kw):
     ``w`` and ``kw`` are work vectors of length ``len(r)`` (``K s`` and ``K K s``).
     """
     nr = r.size
-    rr = 0.0
-    for l in range(nr):
-        rr += r[l] * r[l]
+    rr = _sumsq(r)
     for t in range(S.shape[0]):
         if rr <= rr_tol:
             return t
@@ -201,9 +169,7 @@ def block_kaczmarz_steps(indptr, indices, data, blocks, z, r, rr_tol, dense, v, 
     p = blocks.shape[1]
     gram = np.empty((p, p))
     rhs = np.empty(p)
-    rr = 0.0
-    for l in range(nr):
-        rr += r[l] * r[l]
+    rr = _sumsq(r)
     for t in range(blocks.shape[0]):
         if rr <= rr_tol:
             return t
@@ -259,9 +225,7 @@ def block_gaussian_steps(indptr, indices, data, S, z, r, rr_tol, W, kw):
     gram = np.empty((p, p))
     rhs = np.empty(p)
     dz = np.empty(nr)
-    rr = 0.0
-    for l in range(nr):
-        rr += r[l] * r[l]
+    rr = _sumsq(r)
     for t in range(S.shape[0]):
         if rr <= rr_tol:
             return t

@@ -31,6 +31,7 @@ __all__ = ["Sketch", "Kaczmarz", "GaussianSketch", "BlockKaczmarz", "BlockGaussi
 _BATCH_ENTRIES = 1 << 16
 #: Kaczmarz on K with dense rows switches to a precomputed dense K K up to this size
 _GRAM_MAX_ROWS = 2000
+_EMPTY2 = np.zeros((0, 0))
 
 
 class Sketch:
@@ -96,15 +97,12 @@ class Kaczmarz(Sketch):
             self._gram = (Kd, Kd @ Kd)
 
     def _run(self, K, z, r, rr_tol, budget, rng):
-        from ._kernels import kaczmarz_steps, kaczmarz_steps_gram
+        from ._kernels import kaczmarz_steps
         size = min(budget, _BATCH_ENTRIES)
         N = r.size
         rows = rng.integers(0, N, size=size) if self._p is None else rng.choice(N, size=size, p=self._p)
-        rows = rows.astype(np.int64)
-        if self._gram is not None:
-            done = kaczmarz_steps_gram(self._gram[0], self._gram[1], self._rn2, rows, z, r, rr_tol)
-        else:
-            done = kaczmarz_steps(K.indptr, K.indices, K.data, self._rn2, rows, z, r, rr_tol)
+        Kd, KK = self._gram if self._gram is not None else (_EMPTY2, _EMPTY2)
+        done = kaczmarz_steps(K.indptr, K.indices, K.data, Kd, KK, self._rn2, rows.astype(np.int64), z, r, rr_tol)
         return done, size
 
     def __repr__(self):
@@ -125,16 +123,23 @@ class GaussianSketch(Sketch):
         return done, size
 
 
-class BlockKaczmarz(Sketch):
-    """Block Kaczmarz: ``S = I_{:, B}`` with blocks ``B`` of ``block_size`` rows taken
-    consecutively from fresh random permutations (Needell & Tropp 2014)."""
-
-    name = "block-kaczmarz"
+class _BlockSketch(Sketch):
+    """A sketch projecting onto ``block_size`` directions per step."""
 
     def __init__(self, block_size: int = 4):
         if int(block_size) != block_size or block_size < 1:
             raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
         self.block_size = int(block_size)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(block_size={self.block_size})"
+
+
+class BlockKaczmarz(_BlockSketch):
+    """Block Kaczmarz: ``S = I_{:, B}`` with blocks ``B`` of ``block_size`` rows taken
+    consecutively from fresh random permutations (Needell & Tropp 2014)."""
+
+    name = "block-kaczmarz"
 
     def _run(self, K, z, r, rr_tol, budget, rng):
         from ._kernels import block_kaczmarz_steps
@@ -149,19 +154,11 @@ class BlockKaczmarz(Sketch):
                                     np.zeros(N), np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64))
         return done, size
 
-    def __repr__(self):
-        return f"BlockKaczmarz(block_size={self.block_size})"
 
-
-class BlockGaussian(Sketch):
+class BlockGaussian(_BlockSketch):
     """Block Gaussian sketch: ``S`` an ``(n+m) x block_size`` standard Gaussian matrix."""
 
     name = "block-gaussian"
-
-    def __init__(self, block_size: int = 4):
-        if int(block_size) != block_size or block_size < 1:
-            raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
-        self.block_size = int(block_size)
 
     def _run(self, K, z, r, rr_tol, budget, rng):
         from ._kernels import block_gaussian_steps
@@ -172,9 +169,6 @@ class BlockGaussian(Sketch):
         done = block_gaussian_steps(K.indptr, K.indices, K.data, S, z, r, rr_tol, np.empty((p, N)),
                                     np.empty(N))
         return done, size
-
-    def __repr__(self):
-        return f"BlockGaussian(block_size={self.block_size})"
 
 
 SKETCHES = {
