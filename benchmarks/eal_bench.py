@@ -96,10 +96,11 @@ def main(argv=None):
     for spec in args.logistic:
         import os
         from sklearn.datasets import load_svmlight_file
-        from numopt.problems.sphere_affine import constrained_logistic
+        # the shared problem of the benchmark collection (numopt.problems.constrained_logreg)
+        from numopt.problems.constrained_logreg import ConstrainedLogisticRegression
         fname, d = spec.split(":")
         X, y = load_svmlight_file(os.path.join(os.environ["NUMOPT_DATA"], "libsvm", fname), n_features=int(d))
-        problems.append((fname, constrained_logistic(X, y, rng=args.data_seed)))
+        problems.append((fname, ConstrainedLogisticRegression(X, y, seed=args.data_seed)))
     for N, P in problems:
         if isinstance(P, PoissonControl):
             xs, _ = P.solution()

@@ -133,6 +133,18 @@ def test_small_gram_solve_cholesky_and_singular_fallback():
     assert np.allclose(_solve_small(gram, rhs), np.linalg.pinv(gram) @ rhs)
 
 
+@pytest.mark.kernels
+def test_small_gram_solve_cholesky_and_singular_fallback():
+    from numopt.solvers.eal._kernels import _solve_small
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 6))
+    gram, rhs = W @ W.T, rng.standard_normal(3)
+    assert np.allclose(_solve_small(gram, rhs), np.linalg.solve(gram, rhs))
+    W[2] = W[1]                                           # dependent rows: minimum-norm solution
+    gram = W @ W.T
+    assert np.allclose(_solve_small(gram, rhs), np.linalg.pinv(gram) @ rhs)
+
+
 def test_constrained_logistic_problem_and_solve():
     from numopt.problems.sphere_affine import SphereAffineConstrained, constrained_logistic
     from numopt.problems import LogisticLoss

@@ -12,7 +12,7 @@ where ``Delta_5`` is the 5-point Laplacian (neighbours minus four times the cent
 (``i, j = 1..N``). This is the PDE experiment of Hong, Na, Mahoney & Kolar (ICML 2023), whose
 code fixes ``N = 3`` (18 variables); here ``N`` is a parameter (``n = 2 N^2`` variables,
 ``m = N^2`` linear constraints, about ``7 N^2`` Jacobian nonzeros). The reference starts at
-``x0 = 1`` with multipliers ``lam0 = 1`` (``problem.lam0``, which ``method="eal"`` uses).
+``x0 = 1`` with multipliers ``y0 = 1`` (``problem.y0``, which ``method="eal"`` uses).
 Jacobian and Lagrangian Hessian are sparse (``jac_eq`` returns CSR; ``hess_lag`` a diagonal).
 Being a convex QP, its exact solution is one sparse KKT solve (:meth:`solution`).
 """
@@ -47,7 +47,7 @@ class PoissonControl(ConstrainedProblem):
         nn = N * N
         super().__init__(2 * nn, np.ones(2 * nn), f"PoissonControl(N={N})")
         self.m_eq = nn
-        self.lam0 = np.ones(nn)
+        self.y0 = np.ones(nn)
         h = 2.0 / (N + 1)
         T = sp.diags([np.ones(N - 1), -2.0 * np.ones(N), np.ones(N - 1)], [-1, 0, 1])
         I = sp.identity(N)

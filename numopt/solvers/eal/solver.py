@@ -77,8 +77,8 @@ class EALOptions(DriverOptions):
                     "(theta_k = min(1, ||grad L_k||)).", kind=str)
     merit_hessian: str = opt("lagrangian", "Hessian in the merit gradient's eta2 term: 'lagrangian' "
                              "(exact) or 'objective' (the reference code's variant).", kind=str)
-    lam0: object = opt(None, "Initial multipliers (default: the problem's ``lam0`` attribute if it has "
-                       "one, else zeros, as the reference on CUTEst).")
+    lam0: object = opt(None, "Initial multipliers (default: the problem's ``y0`` attribute if it has "
+                       "one, else zeros).")
     licq_tol: float = opt(1e-2, "Stop with Status.SINGULAR when lambda_min(G G^T) < licq_tol.",
                           kind=(int, float))
     reduced_hess_tol: float = opt(1e-6, "Modify the Hessian when lambda_min(Z^T H Z) < this.",
@@ -136,7 +136,10 @@ class EAL(Solver):
     def init(self, problem, x0, options):
         x = np.array(x0, dtype=float)
         m = int(problem.m_eq)
-        lam0 = options.lam0 if options.lam0 is not None else getattr(problem, "lam0", None)
+        lam0 = options.lam0
+        for attr in ("y0", "lam0"):         # the problem's own starting multipliers (CUTEst: y0)
+            if lam0 is None:
+                lam0 = getattr(problem, attr, None)
         if lam0 is None:
             lam = np.zeros(m)
         else:
