@@ -239,3 +239,24 @@ def test_facade_rejects_inequalities_and_bounds():
         numopt.minimize(f, [2.0, 2.0], method="eal", jac=g, bounds=[(0, 3), (0, 3)],
                         constraints=[{"type": "eq", "fun": c, "jac": J}])
     assert "eal" in numopt.methods(family="eal")
+
+
+def test_constrained_logistic_regression_matches_trust_constr():
+    clr = pytest.importorskip("numopt.problems.constrained_logreg")   # benchmark collection, once merged
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 40))
+    y = np.where(X @ rng.standard_normal(40) + 0.5 * rng.standard_normal(150) > 0, 1.0, -1.0)
+    P = clr.ConstrainedLogisticRegression(X, y, n_linear=5, seed=1)
+    res = numopt.minimize(P, method="eal", options={"rng": 0})       # starts from P.y0 = 1
+    ref = numopt.minimize(P, method="trust-constr")
+    assert res.success and res.kkt_residual <= 1e-4
+    assert abs(res.fun - ref.fun) <= 1e-6 and np.allclose(res.x, ref.x, atol=1e-3)
+
+
+def test_problem_y0_is_the_default_start():
+    p = local_hs("HS7")
+    p.y0 = np.array([0.5])
+    res = numopt.minimize(p, method="eal", options={"maxiter": 0})
+    assert np.array_equal(res.multipliers, [0.5])
+    res = numopt.minimize(p, method="eal", options={"maxiter": 0, "lam0": [0.25]})
+    assert np.array_equal(res.multipliers, [0.25])

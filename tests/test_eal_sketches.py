@@ -131,34 +131,3 @@ def test_small_gram_solve_cholesky_and_singular_fallback():
     W[2] = W[1]                                           # dependent rows: minimum-norm solution
     gram = W @ W.T
     assert np.allclose(_solve_small(gram, rhs), np.linalg.pinv(gram) @ rhs)
-
-
-@pytest.mark.kernels
-def test_small_gram_solve_cholesky_and_singular_fallback():
-    from numopt.solvers.eal._kernels import _solve_small
-    rng = np.random.default_rng(0)
-    W = rng.standard_normal((3, 6))
-    gram, rhs = W @ W.T, rng.standard_normal(3)
-    assert np.allclose(_solve_small(gram, rhs), np.linalg.solve(gram, rhs))
-    W[2] = W[1]                                           # dependent rows: minimum-norm solution
-    gram = W @ W.T
-    assert np.allclose(_solve_small(gram, rhs), np.linalg.pinv(gram) @ rhs)
-
-
-def test_constrained_logistic_problem_and_solve():
-    from numopt.problems.sphere_affine import SphereAffineConstrained, constrained_logistic
-    from numopt.problems import LogisticLoss
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((150, 40))
-    y = np.where(X @ rng.standard_normal(40) + 0.5 * rng.standard_normal(150) > 0, 1.0, -1.0)
-    P = constrained_logistic(X, y, n_affine=5, rng=1)
-    assert P.m_eq == 6 and np.array_equal(P.lam0, np.ones(6))
-    errs = check_problem(P, rng=0)
-    assert max(errs.values()) < 1e-6, errs
-    assert np.allclose(P.hess_lag(P.x0, P.lam0) @ np.arange(40.0), P.hessp_lag(P.x0, P.lam0, np.arange(40.0)))
-    res = numopt.minimize(P, method="eal", options={"rng": 0})
-    ref = numopt.minimize(P, method="trust-constr")
-    assert res.success and res.kkt_residual <= 1e-4
-    assert abs(res.fun - ref.fun) <= 1e-6 and np.allclose(res.x, ref.x, atol=1e-3)
-    with pytest.raises(ValueError, match="infeasible"):
-        SphereAffineConstrained(LogisticLoss(X, y), np.eye(40)[:2], np.array([3.0, 0.0]))
