@@ -72,7 +72,8 @@ def run_slsqp(P, maxtime):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[3, 4, 6, 8, 12])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[3, 4, 6, 8, 12],
+                    help="Poisson-control grid sizes N (none: skip the PDE problem)")
     ap.add_argument("--sketches", nargs="+", default=["kaczmarz", "gaussian", "block-kaczmarz"])
     ap.add_argument("--max-inner", type=int, default=100000, help="eal's inner cap (reference: 1e5 CUTEst, "
                     "1e6 PDE)")
