@@ -15,6 +15,22 @@ from numopt.solvers.eal.sketches import (BlockGaussian, BlockKaczmarz, GaussianS
 SKETCHES = [Kaczmarz("uniform"), Kaczmarz("rownorm"), GaussianSketch(), BlockKaczmarz(3), BlockGaussian(2)]
 
 
+@pytest.mark.kernels
+def test_block_kaczmarz_dense_gram_path_matches_sparse_path():
+    from numopt.solvers.eal._kernels import block_kaczmarz_steps, block_kaczmarz_steps_gram
+    K, b = _kkt_system(seed=4)
+    N = b.size
+    blocks = np.array([np.random.default_rng(k).permutation(N)[:3] for k in range(20)], dtype=np.int64)
+    z1, r1 = np.zeros(N), -b.copy()
+    block_kaczmarz_steps(K.indptr, K.indices, K.data, blocks, z1, r1, 0.0, np.zeros(N), np.zeros(N),
+                         np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64))
+    Kd = K.toarray()
+    z2, r2 = np.zeros(N), -b.copy()
+    assert block_kaczmarz_steps_gram(Kd, Kd @ Kd, blocks, z2, r2, 0.0) == 20
+    assert np.allclose(z1, z2, atol=1e-12) and np.allclose(r1, r2, atol=1e-10)
+    assert np.allclose(r2, K @ z2 - b, atol=1e-10)
+
+
 def _kkt_system(seed=0, n=5, m=2):
     rng = np.random.default_rng(seed)
     M = rng.standard_normal((n, n))

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..._jit import njit
 
-__all__ = ["kaczmarz_steps", "gaussian_steps", "block_kaczmarz_steps", "block_gaussian_steps",
+__all__ = ["kaczmarz_steps", "gaussian_steps", "block_kaczmarz_steps", "block_kaczmarz_steps_gram", "block_gaussian_steps",
            "csr_matvec"]
 
 
@@ -209,6 +209,37 @@ def block_kaczmarz_steps(indptr, indices, data, blocks, z, r, rr_tol, dense, v, 
             mark[j] = 0
         rr = 0.0
         for l in range(nr):
+            rr += r[l] * r[l]
+    return blocks.shape[0]
+
+
+@njit
+def block_kaczmarz_steps_gram(Kd, KK, blocks, z, r, rr_tol):
+    """Block Kaczmarz on a dense ``K`` with the precomputed ``KK = K K``: the Gram block is
+    ``KK[I, I]``, and ``z -= K_I^T y``, ``r -= KK[:, I] y`` cost ``O(p (n + m))`` per step."""
+    nr = r.size
+    p = blocks.shape[1]
+    gram = np.empty((p, p))
+    rhs = np.empty(p)
+    rr = _sumsq(r)
+    for t in range(blocks.shape[0]):
+        if rr <= rr_tol:
+            return t
+        blk = blocks[t]
+        for a in range(p):
+            for c in range(p):
+                gram[a, c] = KK[blk[a], blk[c]]
+            rhs[a] = r[blk[a]]
+        y = _solve_small(gram, rhs)
+        rr = 0.0
+        for l in range(nr):
+            dz = 0.0
+            dr = 0.0
+            for a in range(p):
+                dz += y[a] * Kd[blk[a], l]
+                dr += y[a] * KK[l, blk[a]]
+            z[l] -= dz
+            r[l] -= dr
             rr += r[l] * r[l]
     return blocks.shape[0]
 

@@ -71,6 +71,16 @@ class Sketch:
         return f"{type(self).__name__}()"
 
 
+def _dense_gram(K):
+    """``(K, K K)`` as dense arrays when ``K``'s rows are dense enough for a row step through the
+    Gram matrix (``~2N`` flops) to beat one through CSR (``~(nnz/N)^2``); else ``None``."""
+    N = K.shape[0]
+    if N <= _GRAM_MAX_ROWS and (K.nnz / N) ** 2 > 2 * N:
+        Kd = K.toarray()
+        return Kd, Kd @ Kd
+    return None
+
+
 class Kaczmarz(Sketch):
     """Randomized Kaczmarz (row sketch ``S = e_i``).
 
@@ -89,12 +99,7 @@ class Kaczmarz(Sketch):
     def _prepare(self, K):
         self._rn2 = np.asarray(K.multiply(K).sum(axis=1)).ravel()
         self._p = self._rn2 / self._rn2.sum() if self.sampling == "rownorm" else None
-        N = K.shape[0]
-        # dense rows: a step through CSR costs ~ (nnz/N)^2, through the Gram matrix K K ~ 2N
-        self._gram = None
-        if N <= _GRAM_MAX_ROWS and (K.nnz / N) ** 2 > 2 * N:
-            Kd = K.toarray()
-            self._gram = (Kd, Kd @ Kd)
+        self._gram = _dense_gram(K)
 
     def _run(self, K, z, r, rr_tol, budget, rng):
         from ._kernels import kaczmarz_steps
@@ -141,8 +146,11 @@ class BlockKaczmarz(_BlockSketch):
 
     name = "block-kaczmarz"
 
+    def _prepare(self, K):
+        self._gram = _dense_gram(K)
+
     def _run(self, K, z, r, rr_tol, budget, rng):
-        from ._kernels import block_kaczmarz_steps
+        from ._kernels import block_kaczmarz_steps, block_kaczmarz_steps_gram
         N = r.size
         p = min(self.block_size, N)
         nb = N // p
@@ -150,6 +158,8 @@ class BlockKaczmarz(_BlockSketch):
         reps = -(-size // nb)
         perms = np.concatenate([rng.permutation(N)[:nb * p] for _ in range(reps)])
         blocks = perms.reshape(-1, p)[:size].astype(np.int64)
+        if self._gram is not None:
+            return block_kaczmarz_steps_gram(self._gram[0], self._gram[1], blocks, z, r, rr_tol), size
         done = block_kaczmarz_steps(K.indptr, K.indices, K.data, blocks, z, r, rr_tol, np.zeros(N),
                                     np.zeros(N), np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64))
         return done, size
