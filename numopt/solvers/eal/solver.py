@@ -1,0 +1,250 @@
+r"""Exact augmented Lagrangian with randomized iterative sketching (``method="eal"``).
+
+Solves ``min f(x) s.t. c(x) = 0`` by the adaptive inexact Newton method of Hong, Na,
+Mahoney & Kolar (2023). At ``(x_k, lam_k)``, with ``G = c'(x_k)`` and ``H`` the Hessian of
+the Lagrangian ``L = f + lam^T c``:
+
+1. **LICQ check**: ``xi_G = lambda_min(G G^T)``; below ``licq_tol`` the run stops with
+   ``Status.SINGULAR``.
+2. **Hessian modification**: ``B = H + (xi_B + ||H||_F) I`` if the reduced Hessian
+   ``Z^T H Z`` has an eigenvalue below ``reduced_hess_tol``, else ``B = H``.
+3. **Constants**: ``Psi = 20 max(||B||_F^2, 1) / (min(xi_G, 1) min(xi_B, 1))``,
+   ``Upsilon = max(||G||_F, ||H||_F, 1)``,
+   ``delta_trial(eta) = (1/2 - beta) eta2 / ((1 + eta1 + eta2) Upsilon^2 Psi^2)`` and
+   ``delta <- max(min(delta, delta_trial), delta_min)``.
+4. **Inexact Newton step**: the KKT system ``K z = -grad L`` with
+   ``K = [[B, G^T], [G, 0]]`` is solved by a randomized sketch
+   (:mod:`~numopt.solvers.eal.sketches`) from ``z = 0`` until the adaptive accuracy
+   condition ``||K||_F Psi ||K z + grad L|| <= theta_k delta ||grad L||`` holds
+   (``theta_k = 1``: linear mode, the reference; ``theta_k = min(1, ||grad L_k||)``:
+   superlinear mode) or ``max_inner`` steps are spent.
+5. **Descent test** on the merit :mod:`~numopt.solvers.eal.merit`: if
+   ``grad L_eta^T z > -eta2/2 ||grad L||^2`` then ``eta1 <- nu^2 eta1``,
+   ``eta2 <- eta2/nu``, ``delta <- max(min(delta/nu^4, delta_trial), delta_min)`` and the
+   *same* inner solve continues from its current ``z`` (steps 4-5 repeat). Penalty updates
+   stop once ``eta1 > eta1_max`` or ``eta2 < eta2_min`` (the reference's safeguard).
+6. **Armijo** backtracking (halving) on the merit from ``alpha = 1`` with constant
+   ``beta`` (:class:`numopt.linesearch.Armijo`), then ``(x, lam) += alpha z``.
+
+It stops when ``||grad L(x, lam)||_2 = ||(grad_x L, c)||_2 <= gtol``.
+
+References
+----------
+I. Hong, S. Na, M. W. Mahoney, M. Kolar. "Constrained Optimization via Exact Augmented
+Lagrangian and Randomized Iterative Sketching." ICML 2023 (PMLR 202, 13174-13198).
+Reference code: github.com/IlgeeHong/AdaSketch-Newton (defaults reproduced here).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...driver import Solver, SolverState
+from ...linesearch import Armijo
+from ...options import DriverOptions, opt
+from ...registry import register
+from ...result import Status
+from .kkt import fro_norm, kkt_matrix, lagrangian_hessian, licq_eigmin, reduced_hessian_min
+from .merit import KKTPoint, curvature_term, evaluate, merit_gradient, merit_value
+from .sketches import Sketch, get_sketch
+
+__all__ = ["EAL", "EALOptions", "EALState"]
+
+_EPS = np.finfo(float).eps
+
+
+@dataclass
+class EALOptions(DriverOptions):
+    """Options of ``method="eal"`` (defaults: the reference code's ``Param.jl``)."""
+
+    maxiter: int = opt(10000, "Maximum number of outer (Newton) iterations.", kind=int)
+    gtol: float = opt(1e-4, "Stop when the KKT residual ||(grad_x L, c)||_2 <= gtol.", kind=(int, float))
+    eta1: float = opt(1.0, "Initial penalty on ||c||^2 (non-decreasing).", kind=(int, float))
+    eta2: float = opt(0.1, "Initial weight of ||grad_x L||^2 (non-increasing).", kind=(int, float))
+    delta: float = opt(0.1, "Initial accuracy parameter of the inner solve (non-increasing).", kind=(int, float))
+    xi_B: float = opt(0.1, "Hessian-modification shift constant xi_B.", kind=(int, float))
+    beta: float = opt(0.1, "Armijo constant, in (0, 1/2).", kind=(int, float))
+    nu: float = opt(1.5, "Penalty update factor (> 1).", kind=(int, float))
+    sketch: object = opt("kaczmarz", "Sketch: 'kaczmarz' ('rk', uniform rows, the reference), "
+                         "'kaczmarz-rownorm', 'gaussian' ('gv'), 'block-kaczmarz', 'block-gaussian', "
+                         "or a numopt.solvers.eal.sketches.Sketch instance.")
+    block_size: int = opt(4, "Rows per block for the block sketches.", kind=int)
+    max_inner: int = opt(100000, "Cap on sketch steps per inner solve (restarted after a penalty update).",
+                         kind=int)
+    mode: str = opt("linear", "'linear' (theta_k = 1, the reference) or 'superlinear' "
+                    "(theta_k = min(1, ||grad L_k||)).", kind=str)
+    merit_hessian: str = opt("lagrangian", "Hessian in the merit gradient's eta2 term: 'lagrangian' "
+                             "(exact) or 'objective' (the reference code's variant).", kind=str)
+    lam0: object = opt(None, "Initial multipliers (default: the problem's ``y0`` attribute if it has "
+                       "one, else zeros).")
+    licq_tol: float = opt(1e-2, "Stop with Status.SINGULAR when lambda_min(G G^T) < licq_tol.",
+                          kind=(int, float))
+    reduced_hess_tol: float = opt(1e-6, "Modify the Hessian when lambda_min(Z^T H Z) < this.",
+                                  kind=(int, float))
+    delta_min: float = opt(1e-6, "Floor on delta (the reference's numerical safeguard).", kind=(int, float))
+    eta1_max: float = opt(1e8, "No penalty update once eta1 exceeds this.", kind=(int, float))
+    eta2_min: float = opt(1e-8, "No penalty update once eta2 falls below this.", kind=(int, float))
+    max_backtrack: int = opt(60, "Maximum Armijo halvings.", kind=int)
+    rng: object = opt(None, "Seed or numpy.random.Generator for the sketches.")
+
+    def validate(self):
+        for name in ("gtol", "eta1", "eta2", "delta", "xi_B", "delta_min", "licq_tol"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"option {name!r} of method 'eal' must be > 0, got {getattr(self, name)!r}")
+        if not 0 < self.beta < 0.5:
+            raise ValueError(f"option 'beta' of method 'eal' must be in (0, 0.5), got {self.beta!r}")
+        if not self.nu > 1:
+            raise ValueError(f"option 'nu' of method 'eal' must be > 1, got {self.nu!r}")
+        if self.mode not in ("linear", "superlinear"):
+            raise ValueError(f"option 'mode' of method 'eal' must be 'linear' or 'superlinear', got {self.mode!r}")
+        if self.merit_hessian not in ("lagrangian", "objective"):
+            raise ValueError("option 'merit_hessian' of method 'eal' must be 'lagrangian' or 'objective', "
+                             f"got {self.merit_hessian!r}")
+        for name in ("max_inner", "block_size", "max_backtrack"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"option {name!r} of method 'eal' must be >= 1, got {getattr(self, name)!r}")
+        self.sketch = get_sketch(self.sketch, self.block_size)
+        if self.rng is not None and not isinstance(self.rng, (int, np.integer, np.random.Generator)):
+            raise TypeError(f"option 'rng' of method 'eal' expects an int, a numpy Generator or None, "
+                            f"got {type(self.rng).__name__}")
+
+
+@dataclass
+class EALState(SolverState):
+    point: KKTPoint = None
+    eta1: float = 1.0
+    eta2: float = 0.1
+    delta: float = 0.1
+    xi_G: float = np.inf
+    rng: np.random.Generator = None
+    inner_total: int = 0
+
+
+def _metrics(p: KKTPoint, **more) -> dict:
+    cv = float(np.max(np.abs(p.c), initial=0.0))
+    return {"kkt_residual": p.kkt, "constr_violation": cv, **more}
+
+
+@register("eal", family="eal", options=EALOptions, aliases=("adasketch", "adasketch-newton"),
+          requires={"grad", "cons", "jac", "hessp_lag"}, supports={"eq_constraints"},
+          tol_options=("gtol",), auto_rank=None)
+class EAL(Solver):
+    """Exact augmented Lagrangian Newton method with randomized iterative sketching (Hong et al. 2023)."""
+
+    def init(self, problem, x0, options):
+        x = np.array(x0, dtype=float)
+        m = int(problem.m_eq)
+        lam0 = options.lam0
+        for attr in ("y0", "lam0"):         # the problem's own starting multipliers (CUTEst: y0)
+            if lam0 is None:
+                lam0 = getattr(problem, attr, None)
+        if lam0 is None:
+            lam = np.zeros(m)
+        else:
+            lam = np.array(lam0, dtype=float).reshape(-1)
+            if lam.shape != (m,) or not np.all(np.isfinite(lam)):
+                raise ValueError(f"option 'lam0' of method 'eal' must be a finite vector of length {m} "
+                                 f"(one per equality constraint), got shape {lam.shape}")
+        p = evaluate(problem, x, lam)
+        state = EALState(x=x, fun=p.f, point=p, eta1=float(options.eta1), eta2=float(options.eta2),
+                         delta=float(options.delta), rng=np.random.default_rng(options.rng),
+                         metrics=_metrics(p, eta1=float(options.eta1), eta2=float(options.eta2),
+                                          delta=float(options.delta), alpha=np.nan, slope=np.nan,
+                                          descent_bound=np.nan, merit=np.nan, merit_new=np.nan,
+                                          inner_steps=0, penalty_updates=0, theta=np.nan, modified=0))
+        self._check_point(state, options)
+        return state
+
+    def _check_point(self, state, options):
+        """Convergence first (as the reference), then LICQ at the current point."""
+        p = state.point
+        if p.kkt <= options.gtol:
+            state.status = Status.CONVERGED
+            return
+        state.xi_G = licq_eigmin(p.G)
+        if state.xi_G < options.licq_tol:
+            state.status = Status.SINGULAR
+            state.detail = f"lambda_min(G G^T) = {state.xi_G:.3g} < licq_tol = {options.licq_tol:g}"
+
+    def step(self, problem, state, options):
+        p = state.point
+        n, m = p.x.size, p.c.size
+        eta1, eta2, delta = state.eta1, state.eta2, state.delta
+        xi_G, xi_B, beta, nu = state.xi_G, options.xi_B, options.beta, options.nu
+
+        H = lagrangian_hessian(problem, p.x, p.lam)
+        Hn = fro_norm(H)
+        modified = reduced_hessian_min(H, p.G, options.reduced_hess_tol) < options.reduced_hess_tol
+        shift = xi_B + Hn if modified else 0.0
+        B = H + shift * (sp.identity(n, format="csr") if sp.issparse(H) else np.eye(n))
+        Bn, Gn = fro_norm(B), fro_norm(p.G)
+        psi = 20.0 * max(Bn ** 2, 1.0) / (min(xi_G, 1.0) * min(xi_B, 1.0))
+        ups2 = max(Gn, Hn, 1.0) ** 2
+
+        def delta_trial(e1, e2):
+            return (0.5 - beta) * e2 / ((1.0 + e1 + e2) * ups2 * psi ** 2)
+
+        delta = max(min(delta, delta_trial(eta1, eta2)), options.delta_min)
+        K = kkt_matrix(B, p.G)
+        Kn = float(np.sqrt(Bn ** 2 + 2.0 * Gn ** 2))
+        b = -np.concatenate([p.gL, p.c])
+        bn = float(np.linalg.norm(b))
+        theta = 1.0 if options.mode == "linear" else min(1.0, bn)
+        z = np.zeros(n + m)
+        r = -b.copy()
+        Hg = curvature_term(problem, p, options.merit_hessian)
+        sketch: Sketch = options.sketch
+        inner, updates, cap_hit = 0, 0, False
+        while True:
+            tol_in = theta * delta * bn / (Kn * psi)
+            steps, ok = sketch.solve(K, b, z, r, tol_in, options.max_inner, state.rng,
+                                     floor=16.0 * _EPS * Kn)
+            inner += steps
+            cap_hit = cap_hit or not ok
+            gM = merit_gradient(p, Hg, eta1, eta2)
+            slope = float(gM @ z)
+            if eta1 > options.eta1_max or eta2 < options.eta2_min:
+                break
+            if slope > -0.5 * eta2 * bn ** 2:
+                eta1 *= nu ** 2
+                eta2 /= nu
+                delta = max(min(delta / nu ** 4, delta_trial(eta1, eta2)), options.delta_min)
+                updates += 1
+                continue
+            break
+
+        merit0 = merit_value(p, eta1, eta2)
+        metrics = dict(eta1=eta1, eta2=eta2, delta=delta, slope=slope, descent_bound=-0.5 * eta2 * bn ** 2,
+                       merit=merit0, inner_steps=inner, penalty_updates=updates, theta=theta,
+                       modified=int(modified))
+        fail = Status.INNER_MAXITER if cap_hit else Status.LINE_SEARCH_FAILED
+        new = EALState(x=p.x, fun=p.f, point=p, eta1=eta1, eta2=eta2, delta=delta, xi_G=xi_G, rng=state.rng,
+                       inner_total=state.inner_total + inner)
+        if not slope < 0:
+            new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, **metrics)
+            new.status, new.detail = fail, f"no descent direction for the merit (slope {slope:.3g})"
+            return new
+
+        trial = {}
+
+        def phi(v):
+            pt = evaluate(problem, v[:n].copy(), v[n:].copy())
+            trial["point"] = pt
+            return merit_value(pt, eta1, eta2)
+
+        ls = Armijo(c1=beta, shrink=0.5, maxiter=options.max_backtrack)
+        res = ls(phi, np.concatenate([p.x, p.lam]), z, merit0, gM)
+        if not res.success:
+            new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, **metrics)
+            new.status, new.detail = fail, "Armijo backtracking on the merit failed"
+            return new
+        q = trial["point"]
+        new.point, new.x, new.fun = q, q.x, q.f
+        new.metrics = _metrics(q, alpha=float(res.alpha), merit_new=float(res.fun), **metrics)
+        self._check_point(new, options)
+        return new
+
+    def finalize(self, problem, state, options):
+        return {"multipliers": state.point.lam.copy(), "inner_iterations": int(state.inner_total)}
