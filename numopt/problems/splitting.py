@@ -20,7 +20,7 @@ from .base import Problem
 from .models import QP
 from .prox import Prox
 
-__all__ = ["ADMMProblem", "ConsensusProblem", "FederatedWLS"]
+__all__ = ["ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_scenario_consensus"]
 
 
 class ADMMProblem(Problem):
@@ -196,3 +196,23 @@ class FederatedWLS(Problem):
     def solution(self) -> np.ndarray:
         """The closed-form WLS solution ``(sum_k A_k)^{-1} sum_k b_k``."""
         return np.linalg.solve(sum(self.Ak), sum(self.bk))
+
+
+def make_scenario_consensus(n_scenarios: int = 5, n: int = 40, m: int = 30, n_shared: int = 8,
+                            rng=None) -> ConsensusProblem:
+    r"""A random scenario-consensus problem (a test and benchmark generator).
+
+    ``n_scenarios`` strongly convex QPs ``1/2 x'P_s x + q_s'x``, ``l_s <= A_s x <= u_s``
+    (feasible by construction, two-sided inequalities), all sharing their first
+    ``n_shared`` variables — the "common first segment" of scenario planning.
+    """
+    gen = np.random.default_rng(rng)
+    local = []
+    for _ in range(int(n_scenarios)):
+        M = gen.standard_normal((n, n))
+        P = M @ M.T / n + 0.1 * np.eye(n)
+        A = gen.standard_normal((m, n))
+        xf = gen.standard_normal(n)
+        Axf = A @ xf
+        local.append(QP(P, gen.standard_normal(n), A, Axf - gen.uniform(0.1, 1.0, m), Axf + gen.uniform(0.1, 1.0, m)))
+    return ConsensusProblem(local, shared=[np.arange(n_shared)] * int(n_scenarios))

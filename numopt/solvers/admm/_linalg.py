@@ -47,8 +47,13 @@ class FactorCache:
 
 def dense_spd_solver(M):
     """Cholesky of a dense symmetric positive definite ``M``; returns ``solve(v)``."""
-    fac = sla.cho_factor(np.asarray(M, dtype=float), lower=True, check_finite=False)
-    return lambda v: sla.cho_solve(fac, v, check_finite=False)
+    from scipy.linalg.lapack import dpotrs
+    L, _ = sla.cho_factor(np.asarray(M, dtype=float), lower=True, check_finite=False)
+
+    def solve(v):
+        x, info = dpotrs(L, v, lower=1)
+        return x
+    return solve
 
 
 def sparse_solver(M):

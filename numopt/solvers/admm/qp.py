@@ -33,7 +33,7 @@ _RHO_MIN, _EQ_SCALE = 1e-6, 1e3
 
 
 def _inf(v) -> float:
-    return float(np.max(np.abs(v), initial=0.0))
+    return float(np.abs(v).max()) if v.size else 0.0
 
 
 class QPSplitting(Splitting):
