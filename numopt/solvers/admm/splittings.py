@@ -164,7 +164,7 @@ class GenericSplitting(Splitting):
 
     def start(self, x0):
         x = np.array(x0, dtype=float)
-        z = self.A(x) - self.c if self.Bm is None else np.zeros(self.pb.m)
+        z = self.g(self.A(x) - self.c, 1.0) if self.Bm is None else self.g(np.zeros(self.pb.m), 1.0)
         return x, z, np.zeros(self.pb.p)
 
     def x_update(self, z, u, pen, x_prev):
