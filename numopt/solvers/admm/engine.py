@@ -45,6 +45,15 @@ __all__ = ["Splitting", "ADMMOptions", "ADMMState", "ADMMEngine"]
 _ADAPT = ("osqp", "balance", "none")
 
 
+def _norm2(v) -> float:
+    # no BLAS: a threaded ddot is slow on a loaded machine and these vectors are short
+    return float(np.sqrt(np.einsum("i,i->", v, v)))
+
+
+def _norm_inf(v) -> float:
+    return float(np.abs(v).max()) if v.size else 0.0
+
+
 class Splitting:
     """What a problem class gives the engine. Subclasses override the block updates.
 
@@ -94,10 +103,9 @@ class Splitting:
 
     def residuals(self, x, z, u, pen, Ax, Bz, Bz_old, opts):
         """``(r, s, eps_pri, eps_dual, r_scale, s_scale)``: Boyd's rule in the 2-norm."""
-        nrm = (lambda v: float(np.max(np.abs(v), initial=0.0))) if self.norm == "inf" else \
-              (lambda v: float(np.linalg.norm(v)))
-        c = np.broadcast_to(self.c, Ax.shape)
-        r = nrm(Ax + Bz - c)
+        nrm = _norm_inf if self.norm == "inf" else _norm2
+        c = self.c if np.ndim(self.c) else np.zeros(0)
+        r = nrm(Ax + Bz - self.c)
         s = nrm(self.AT(pen * (Bz - Bz_old)))
         ATy = nrm(self.AT(pen * u))
         p, n = Ax.size, x.size

@@ -10,8 +10,9 @@ uses it twice, in its dual and in its primal update,
 
 .. math:: u_k \leftarrow u_k + w_k - \tilde z,\qquad w_k \leftarrow (A_k + \rho I)^{-1}(b_k + \rho(\tilde z - u_k)),
 
-and uploads ``w_k`` (plus uplink noise); the server averages the latest uploads
-(``z = mean_k w_k``, since the duals average to zero). Unscheduled clients idle.
+and uploads ``w_k + u_k`` (plus uplink noise); the server averages the latest uploads
+(``z = mean_k (w_k + u_k)``, Boyd's z-update, exact also under partial participation).
+Unscheduled clients idle.
 
 ``variant="dual-free"`` — the dual variable eliminated through the previous primal
 optimality condition ``rho u_k = b_k + rho z_prev - (A_k + rho I) w_k``, giving
@@ -21,8 +22,11 @@ optimality condition ``rho u_k = b_k + rho z_prev - (A_k + rho I) w_k``, giving
 where ``z~_prev`` is the model the client received before (the first update is the plain
 ``(A_k + rho I)^{-1}(b_k + rho z~)``). Each iteration uses a single newly received global
 model; without noise and with full participation it reproduces the standard iterates
-exactly. With ``continue_updates`` an unscheduled client keeps updating with its last
-received model (``2 z~_prev - z~_prev = z~_prev``).
+exactly. The client uploads ``w_k + u_k`` with the dual recovered from the last primal
+optimality condition, ``z~ + (b_k - A_k w_k)/rho`` (so the server's average stays exact
+under partial participation), i.e. it never stores a dual. With ``continue_updates`` an
+unscheduled client keeps updating with its last received model
+(``2 z~_prev - z~_prev = z~_prev``: a local ADMM step with a stale global model).
 
 Local matrices ``A_k + rho I`` are Cholesky-factored once. Stopping: primal residual
 ``(sum_k |w_k - z|^2)^{1/2}`` and dual residual ``rho sqrt(K) |z - z_prev|`` against Boyd's
@@ -138,7 +142,11 @@ class FedADMM(Solver):
                 W[k] = solve(Ak @ W[k] + rho * Zrx[k])
         up, has_up = state.up.copy(), state.has_up.copy()
         noise = sd_up * gen.standard_normal((K, d)) if sd_up > 0 else 0.0
-        up[sched] = (W + noise)[sched]
+        if options.variant == "standard":
+            upload = W + U
+        else:   # w_k + u_k with the dual recovered from the last primal optimality condition
+            upload = Zrx + (np.array(problem.bk) - np.einsum("kij,kj->ki", np.array(problem.Ak), W)) / rho
+        up[sched] = (upload + noise)[sched]
         has_up |= sched
         z_new = up[has_up].mean(axis=0) if has_up.any() else z.copy()
         # residuals (Boyd's global consensus, sec. 7.1) and tolerances
