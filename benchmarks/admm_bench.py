@@ -28,7 +28,7 @@ from numopt.problems.splitting import make_scenario_consensus
 
 
 def random_sparse_qp(n, seed, density=0.15):
-    """OSQP benchmark-style random QP: P = M M^T + alpha I (sparse M), m = 10 n... here m = 2 n."""
+    """OSQP benchmark-style random QP: P = M M^T + 0.01 I (sparse M), sparse A with m = 2 n."""
     g = np.random.default_rng(seed)
     m = 2 * n
     M = sp.random(n, n, density=density, random_state=seed, data_rvs=g.standard_normal)
@@ -39,13 +39,13 @@ def random_sparse_qp(n, seed, density=0.15):
     return P, q, A, l, u
 
 
-def bench_qp(sizes, eps, repeats):
+def bench_qp(sizes, eps, repeats, density):
     import osqp
-    print(f"\n## QP: numopt admm vs OSQP {osqp.__version__} (eps_abs = eps_rel = {eps}, polish off)\n")
+    print(f"\n## QP: numopt admm vs OSQP {osqp.__version__} (eps_abs = eps_rel = {eps}, polish off, density {density})\n")
     print("| n | m | nnz(P)+nnz(A) | OSQP time [s] | OSQP iter | numopt time [s] | numopt iter | ratio | rel. obj. gap |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        P, q, A, l, u = random_sparse_qp(n, seed=n)
+        P, q, A, l, u = random_sparse_qp(n, seed=n, density=density)
         t_o, t_n = [], []
         for _ in range(repeats):
             s = osqp.OSQP()
@@ -123,6 +123,7 @@ def main(argv=None):
     q.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200, 400, 800])
     q.add_argument("--eps", type=float, default=1e-4)
     q.add_argument("--repeats", type=int, default=3)
+    q.add_argument("--density", type=float, default=0.15, help="density of M (P = M M^T) and A")
     la = sub.add_parser("lasso", help="numopt admm vs scikit-learn Lasso on LIBSVM data")
     la.add_argument("--alpha", type=float, default=0.01)
     c = sub.add_parser("consensus", help="consensus-admm: serial vs threads vs Dask")
@@ -134,7 +135,7 @@ def main(argv=None):
     P, q_, A, l, u = random_sparse_qp(20, 0)
     numopt.minimize(QP(P, q_, A, l, u), np.zeros(20), method="admm")
     if args.what == "qp":
-        bench_qp(args.sizes, args.eps, args.repeats)
+        bench_qp(args.sizes, args.eps, args.repeats, args.density)
     elif args.what == "lasso":
         bench_lasso(args.alpha)
     else:

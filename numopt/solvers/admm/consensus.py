@@ -102,7 +102,7 @@ class _LocalQP:
         spl = self._splitting(pen)
         q = self.q.copy()
         q[self.S] -= pen * v
-        spl.q = q
+        spl.set_q(q)
         eng = _FixedEngine(spl)
         opts = self.opts
         if self.warm is not None:

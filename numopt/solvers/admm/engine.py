@@ -147,6 +147,7 @@ class ADMMOptions(DriverOptions):
     anderson_reg: float = opt(1e-10, "Tikhonov regularization of the Anderson least squares.",
                               kind=(int, float))
     check_every: int = opt(1, "Check termination and infeasibility every k iterations.", kind=int)
+    scaling: int = opt(10, "QP only: passes of Ruiz equilibration of the KKT matrix (0: off).", kind=int)
     sigma: float = opt(1e-6, "QP only: regularization of the x-block (OSQP's sigma).", kind=(int, float))
     eps_prim_inf: float = opt(1e-5, "QP only: tolerance of the primal infeasibility certificate.",
                               kind=(int, float))

@@ -187,7 +187,7 @@ def make_splitting(problem, options) -> Splitting:
     from ...problems.models import QP
     from .qp import QPSplitting
     if isinstance(problem, QP):
-        return QPSplitting(problem, sigma=options.sigma)
+        return QPSplitting(problem, sigma=options.sigma, scaling=options.scaling)
     if isinstance(problem, TotalVariation1D):
         return TVSplitting(problem)
     if isinstance(problem, ADMMProblem):
