@@ -40,7 +40,7 @@ class ConvexReLU(Problem):
     rng : int or numpy Generator — for the sampling.
     """
 
-    structure = frozenset({"nonsmooth", "ineq_constraints"})
+    structure = frozenset({"convex_relu"})
     oracles = frozenset({"fun", "convex_relu"})
 
     def __init__(self, X, y, beta: float, n_hyperplanes: int = 50, rng=None, name=None):

@@ -264,7 +264,7 @@ class QP(ConstrainedProblem):
         self._A_eq, self._A_ineq = Ad[self._eq], np.vstack([Ad[self._lo], -Ad[self._hi]])
         self._b_ineq = np.concatenate([self.l[self._lo], -self.u[self._hi]])
 
-    oracles = ConstrainedProblem.oracles | {"hess", "qp"}
+    oracles = ConstrainedProblem.oracles | {"hess", "qp", "splitting"}
 
     def _fun(self, x):
         return 0.5 * float(x @ (self.P @ x)) + float(self.q @ x)
@@ -309,7 +309,7 @@ class TotalVariation1D(Problem):
     """
 
     structure = frozenset({"nonsmooth"})
-    oracles = frozenset({"fun", "tv1d"})
+    oracles = frozenset({"fun", "tv1d", "splitting"})
 
     def __init__(self, b, lam: float, x0=None, name=None):
         self.b = as_vector(b, "b")

@@ -42,7 +42,7 @@ class ADMMProblem(Problem):
     """
 
     structure = frozenset({"nonsmooth"})
-    oracles = frozenset({"prox", "admm"})
+    oracles = frozenset({"prox", "admm", "splitting"})
 
     def __init__(self, f: Prox, g: Prox, A=None, B=None, c=None, n: int | None = None, x0=None, name=None):
         for nm, op in (("f", f), ("g", g)):
@@ -105,7 +105,7 @@ class ConsensusProblem(Problem):
     ``x`` of this problem is the global variable ``z``.
     """
 
-    structure = frozenset({"eq_constraints", "ineq_constraints"})
+    structure = frozenset({"consensus"})
     oracles = frozenset({"consensus"})
 
     def __init__(self, local, shared=None, global_index=None, weights=None, name=None):
@@ -164,7 +164,7 @@ class FederatedWLS(Problem):
     weights : list of (m_k,) positive arrays, optional (default ones)
     """
 
-    structure = frozenset()
+    structure = frozenset({"federated_wls"})
     oracles = frozenset({"fun", "federated"})
 
     def __init__(self, X, y, weights=None, name=None):

@@ -214,7 +214,7 @@ class ConsensusSplitting(Splitting):
 
 
 @register("consensus-admm", family="admm", options=ConsensusOptions, aliases=("scenario-admm",),
-          supports={"eq_constraints", "ineq_constraints"}, requires={"consensus"},
+          supports={"consensus"}, requires={"consensus"},
           tol_options=("eps_abs", "eps_rel"))
 class ConsensusADMM(ADMMEngine):
     """Consensus ADMM over N local QPs; local solves through any concurrent.futures.Executor."""

@@ -97,7 +97,7 @@ class FedState(SolverState):
 
 
 @register("fed-admm", family="admm", options=FedADMMOptions, aliases=("federated-admm",),
-          requires={"federated"}, tol_options=("eps_abs", "eps_rel"))
+          supports={"federated_wls"}, requires={"federated"}, tol_options=("eps_abs", "eps_rel"))
 class FedADMM(Solver):
     """Federated ADMM for weighted least squares: scheduling, link noise, dual-free update."""
 

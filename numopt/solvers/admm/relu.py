@@ -95,7 +95,7 @@ class ReluSplitting(Splitting):
 
 
 @register("relu-admm", family="admm", options=ADMMOptions, aliases=("convex-relu-admm",),
-          requires={"convex_relu"}, supports={"nonsmooth", "ineq_constraints"},
+          requires={"convex_relu"}, supports={"convex_relu"},
           tol_options=("eps_abs", "eps_rel"))
 class ReluADMM(ADMMEngine):
     """ADMM for the convex two-layer ReLU program (sampled arrangements, factor once)."""

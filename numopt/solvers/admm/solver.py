@@ -16,7 +16,7 @@ from .splittings import make_splitting
 __all__ = ["ADMM"]
 
 
-@register("admm", family="admm", options=ADMMOptions, aliases=("osqp-admm",),
+@register("admm", family="admm", options=ADMMOptions, aliases=("osqp-admm",), requires={"splitting"},
           supports={"nonsmooth", "bounds", "eq_constraints", "ineq_constraints"},
           tol_options=("eps_abs", "eps_rel"))
 class ADMM(ADMMEngine):
