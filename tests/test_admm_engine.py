@@ -210,7 +210,7 @@ def test_options_and_input_errors():
         numopt.minimize(qp, np.zeros(8), method="admm", options={"adaptive_rho": "magic"})
     with pytest.raises(TypeError, match="Prox"):
         ADMMProblem(lambda x: x, L1())
-    with pytest.raises(TypeError, match="cannot split"):
+    with pytest.raises(ValueError, match="splitting"):
         numopt.minimize(_NotSplittable(), np.zeros(2), method="admm")
     res = numopt.minimize(qp, np.zeros(8), method="admm", options={"maxiter": 3})
     assert res.status_name == "MAXITER" and np.isfinite(res.primal_residual)
