@@ -219,3 +219,15 @@ def test_options_and_input_errors():
 class _NotSplittable(numopt.problems.Problem):
     def __init__(self):
         super().__init__(2)
+
+
+def test_anderson_acceleration_cuts_iterations_on_tv():
+    g = np.random.default_rng(0)
+    b = np.repeat(g.standard_normal(5), 40) + 0.3 * g.standard_normal(200)
+    pb = TotalVariation1D(b, 1.5)
+    opts = {"eps_abs": 1e-9, "eps_rel": 1e-9, "adaptive_rho": "none"}
+    plain = numopt.minimize(pb, method="admm", options=opts)
+    aa = numopt.minimize(pb, method="admm", options={**opts, "anderson": 10})
+    assert plain.success and aa.success
+    assert aa.nit < plain.nit / 5
+    assert abs(aa.fun - plain.fun) < 1e-7 * plain.fun
