@@ -146,6 +146,12 @@ class ConsensusSplitting(Splitting):
                         for i, (q, s) in enumerate(zip(problem.local, self.S))]
         self.keys = [h[0] for h in self.handles]
         ex = options.executor
+        client = getattr(ex, "_client", None)
+        if client is not None and hasattr(client, "scatter"):
+            # Dask: ship each block's data to the cluster once; tasks then carry a future
+            # (resolved from worker memory) and per round only vectors travel.
+            futs = client.scatter([h[1] for h in self.handles], hash=False)
+            self.handles = [(h[0], f) for h, f in zip(self.handles, futs)]
         self._own = ex is None
         if ex is None:
             from concurrent.futures import ThreadPoolExecutor
