@@ -26,7 +26,7 @@ class CompositeProblem(Problem):
         self.smooth, self.prox = smooth, prox
         self.counts = smooth.counts          # one set of counters for the whole problem
         self.structure = frozenset() if isinstance(prox, Zero) else frozenset({"nonsmooth"})
-        self.oracles = smooth.oracles | {"prox"}
+        self.oracles = smooth.oracles | {"prox", "splitting"}   # splitting: f(x) + g(z), x = z
 
     def fun(self, x) -> float:
         return self.smooth.fun(x) + self.prox.value(x)

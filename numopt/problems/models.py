@@ -8,6 +8,7 @@ Scalings follow scikit-learn, so objectives are comparable with its estimators:
 * ``ElasticNet``:     ``f(w) + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2``
 * ``LogisticRegression``: ``1/N sum log(1 + exp(-y_i x_i^T w)) + penalty`` with labels in {-1, +1}
 * ``QP``:             ``1/2 x^T P x + q^T x  s.t.  l <= A x <= u`` (OSQP's form)
+* ``TotalVariation1D``: ``1/2 ||x - b||^2 + lam sum_i |x_{i+1} - x_i|``
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import as_matrix, as_scalar, as_vector
+from .base import Problem
 from .composite import CompositeProblem
 from .constrained import ConstrainedProblem
 from .finite_sum import FiniteSum
 from .prox import L1, ElasticNet as ElasticNetProx, Zero
 
-__all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP"]
+__all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
+           "TotalVariation1D"]
 
 
 def _col_sq_norms(X):
@@ -261,7 +264,7 @@ class QP(ConstrainedProblem):
         self._A_eq, self._A_ineq = Ad[self._eq], np.vstack([Ad[self._lo], -Ad[self._hi]])
         self._b_ineq = np.concatenate([self.l[self._lo], -self.u[self._hi]])
 
-    oracles = ConstrainedProblem.oracles | {"hess", "qp"}
+    oracles = ConstrainedProblem.oracles | {"hess", "qp", "splitting"}
 
     def _fun(self, x):
         return 0.5 * float(x @ (self.P @ x)) + float(self.q @ x)
@@ -295,3 +298,32 @@ class QP(ConstrainedProblem):
         kw = {"fun": self.fun, "jac": self.grad, "hess": self.hess}
         kw["constraints"] = [LinearConstraint(self.A, self.l, self.u)] if self.A.shape[0] else []
         return kw
+
+
+class TotalVariation1D(Problem):
+    r"""1-D total-variation denoising ``1/2 ||x - b||^2 + lam sum_i |x_{i+1} - x_i|``.
+
+    A generalized lasso ``1/2 ||x - b||^2 + lam ||D x||_1`` with ``D`` the
+    ``(n-1) x n`` first-difference matrix (:meth:`difference_matrix`).
+    Reference: Boyd et al. 2011, sec. 6.4.1; Condat, IEEE Signal Process. Lett. 2013.
+    """
+
+    structure = frozenset({"nonsmooth"})
+    oracles = frozenset({"fun", "tv1d", "splitting"})
+
+    def __init__(self, b, lam: float, x0=None, name=None):
+        self.b = as_vector(b, "b")
+        if self.b.size < 2:
+            raise ValueError(f"b must have at least 2 entries, got {self.b.size}")
+        self.lam = as_scalar(lam, "lam", low=0.0)
+        super().__init__(self.b.size, self.b.copy() if x0 is None else x0, name or "TotalVariation1D")
+
+    def fun(self, x) -> float:
+        self._count("nfev")
+        x = np.asarray(x, dtype=float)
+        return 0.5 * float(np.sum((x - self.b) ** 2)) + self.lam * float(np.sum(np.abs(np.diff(x))))
+
+    def difference_matrix(self):
+        """The sparse first-difference matrix ``D`` (``(Dx)_i = x_{i+1} - x_i``)."""
+        n = self.n
+        return sp.diags([-np.ones(n - 1), np.ones(n - 1)], [0, 1], shape=(n - 1, n), format="csr")

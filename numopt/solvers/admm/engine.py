@@ -1,0 +1,356 @@
+r"""The one ADMM engine shared by ``admm``, ``consensus-admm`` and ``relu-admm``.
+
+Problem form (Boyd et al. 2011): ``min f(x) + g(z)  s.t.  A x + B z = c``. A *splitting*
+(:class:`Splitting`) supplies the two block updates and the linear maps; the engine owns
+everything else. Scaled form with over-relaxation ``alpha`` (Boyd sec. 3.4.3):
+
+.. math::
+    x^{k+1} &= \arg\min_x f(x) + \tfrac{\rho}{2}\|Ax + Bz^k - c + u^k\|^2 \\
+    \hat r^{k+1} &= \alpha A x^{k+1} - (1 - \alpha)(B z^k - c) \\
+    z^{k+1} &= \arg\min_z g(z) + \tfrac{\rho}{2}\|\hat r^{k+1} + Bz - c + u^k\|^2 \\
+    u^{k+1} &= u^k + \hat r^{k+1} + B z^{k+1} - c
+
+The penalty may be a vector (one value per constraint row, ``Splitting.penalty``);
+``u = y / rho`` elementwise. Residuals ``r = Ax + Bz - c`` and
+``s = A^T diag(rho) B (z^{k+1} - z^k)`` with Boyd's tolerances
+``eps_pri = sqrt(p) eps_abs + eps_rel max(|Ax|, |Bz|, |c|)``,
+``eps_dual = sqrt(n) eps_abs + eps_rel |A^T y|`` (a splitting may define its own, e.g.
+OSQP's for QPs). Penalty adaptation: residual balancing (He, Yang & Wang 2000) or the OSQP
+rule ``rho <- rho sqrt((r/r_scale)/(s/s_scale))``, checked every ``adaptive_rho_interval``
+iterations and adopted only when it changes ``rho`` by more than
+``adaptive_rho_tolerance`` (a change refactors the x-update matrix; factorizations are
+cached per ``rho`` by the splitting). Optional safeguarded type-II Anderson acceleration
+(Walker & Ni 2011; Zhang, O'Donoghue & Boyd 2020) on the fixed-point iterate ``(z, u)``:
+an extrapolated point is kept only if its fixed-point residual does not grow.
+
+References
+----------
+S. Boyd, N. Parikh, E. Chu, B. Peleato, J. Eckstein, "Distributed optimization and
+statistical learning via the alternating direction method of multipliers", Found. Trends
+Mach. Learn. 3(1), 2011. B. Stellato et al., "OSQP: an operator splitting solver for
+quadratic programs", Math. Prog. Comp. 12, 2020.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...driver import Solver, SolverState
+from ...options import DriverOptions, opt
+from ...result import Status
+
+__all__ = ["Splitting", "ADMMOptions", "ADMMState", "ADMMEngine"]
+
+_ADAPT = ("osqp", "balance", "none")
+
+
+def _norm2(v) -> float:
+    # no BLAS: a threaded ddot is slow on a loaded machine and these vectors are short
+    return float(np.sqrt(np.einsum("i,i->", v, v)))
+
+
+def _norm_inf(v) -> float:
+    return float(np.abs(v).max()) if v.size else 0.0
+
+
+class Splitting:
+    """What a problem class gives the engine. Subclasses override the block updates.
+
+    Attributes
+    ----------
+    norm : ``"l2"`` (Boyd's residuals) or ``"inf"``.
+    default_rho : the penalty used when the option ``rho`` is not set.
+    """
+
+    norm = "l2"
+    default_rho = 1.0
+
+    # -- linear maps (defaults: A = I, B = -I, c = 0) ------------------------------------
+    def A(self, x):
+        return x
+
+    def AT(self, y):
+        return y
+
+    def B(self, z):
+        return -z
+
+    c = 0.0
+
+    def penalty(self, rho):
+        """Penalty per constraint row (scalar or vector) for the base value ``rho``."""
+        return rho
+
+    def start(self, x0):
+        """Initial ``(x, z, u)`` from the user's ``x0``."""
+        x = np.array(x0, dtype=float)
+        return x, x.copy(), np.zeros_like(x)
+
+    def x_update(self, z, u, pen, x_prev):  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def z_update(self, v, pen, z_prev):  # pragma: no cover - protocol
+        """``argmin_z g(z) + 1/2 ||B z + v||^2_pen``."""
+        raise NotImplementedError
+
+    def objective(self, x, z) -> float:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def solution(self, x, z):
+        """The point reported as ``res.x``."""
+        return x
+
+    def residuals(self, x, z, u, pen, Ax, Bz, Bz_old, opts):
+        """``(r, s, eps_pri, eps_dual, r_scale, s_scale)``: Boyd's rule in the 2-norm."""
+        nrm = _norm_inf if self.norm == "inf" else _norm2
+        c = self.c if np.ndim(self.c) else np.zeros(0)
+        r = nrm(Ax + Bz - self.c)
+        s = nrm(self.AT(pen * (Bz - Bz_old)))
+        ATy = nrm(self.AT(pen * u))
+        p, n = Ax.size, x.size
+        fac_p, fac_n = (1.0, 1.0) if self.norm == "inf" else (np.sqrt(p), np.sqrt(n))
+        r_scale = max(nrm(Ax), nrm(Bz), nrm(c))
+        eps_pri = fac_p * opts.eps_abs + opts.eps_rel * r_scale
+        eps_dual = fac_n * opts.eps_abs + opts.eps_rel * ATy
+        return r, s, eps_pri, eps_dual, r_scale, ATy
+
+    def warm_dual(self, y, pen):
+        """The scaled dual ``u`` from an unscaled warm-start dual ``y``."""
+        return np.asarray(y, dtype=float) / pen
+
+    def detect(self, x, z, u, dx, dz, dy, pen, opts):
+        """Infeasibility detection hook: ``None`` or ``(Status, detail, extra fields)``."""
+        return None
+
+    def extra(self, x, z, u, pen) -> dict:
+        """Extra result fields (multipliers, ...)."""
+        return {}
+
+
+@dataclass
+class ADMMOptions(DriverOptions):
+    maxiter: int = opt(10000, "Maximum number of ADMM iterations.", kind=int)
+    eps_abs: float = opt(1e-6, "Absolute tolerance on the primal and dual residuals.", kind=(int, float))
+    eps_rel: float = opt(1e-6, "Relative tolerance on the primal and dual residuals.", kind=(int, float))
+    rho: float | None = opt(None, "Initial penalty (default: the problem's, 1 or OSQP's 0.1 for QPs).",
+                            kind=(int, float))
+    alpha: float = opt(1.6, "Over-relaxation parameter in (0, 2) (1: plain ADMM).", kind=(int, float))
+    adaptive_rho: str = opt("osqp", "Penalty adaptation: 'osqp' (ratio rule), 'balance' (residual "
+                            "balancing, mu=10, tau=2) or 'none'.", kind=str)
+    adaptive_rho_interval: int = opt(25, "Iterations between penalty updates.", kind=int)
+    adaptive_rho_tolerance: float = opt(5.0, "Adopt a new penalty only if it differs by more than this "
+                                        "factor (each adoption refactors).", kind=(int, float))
+    adaptive_rho_max: int = opt(50, "Maximum number of penalty changes (then rho stays fixed, which "
+                                "keeps ADMM's convergence guarantee).", kind=int)
+    anderson: int = opt(0, "Anderson acceleration memory (0: off).", kind=int)
+    anderson_reg: float = opt(1e-10, "Tikhonov regularization of the Anderson least squares.",
+                              kind=(int, float))
+    check_every: int = opt(1, "Check termination and infeasibility every k iterations.", kind=int)
+    scaling: int = opt(10, "QP only: passes of Ruiz equilibration of the KKT matrix (0: off).", kind=int)
+    sigma: float = opt(1e-6, "QP only: regularization of the x-block (OSQP's sigma).", kind=(int, float))
+    eps_prim_inf: float = opt(1e-5, "QP only: tolerance of the primal infeasibility certificate.",
+                              kind=(int, float))
+    eps_dual_inf: float = opt(1e-5, "QP only: tolerance of the dual infeasibility certificate.",
+                              kind=(int, float))
+    warm_start: dict | None = opt(None, "Warm start: a dict (e.g. a previous result) with any of "
+                                  "'x', 'z', 'y' (unscaled dual) and 'rho'.", kind=dict)
+
+    def validate(self):
+        for name in ("eps_abs", "eps_rel"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"option {name!r} must be >= 0, got {getattr(self, name)}")
+        if self.eps_abs == 0 and self.eps_rel == 0:
+            raise ValueError("options 'eps_abs' and 'eps_rel' must not both be 0")
+        if self.rho is not None and not self.rho > 0:
+            raise ValueError(f"option 'rho' must be > 0, got {self.rho}")
+        if not 0.0 < self.alpha < 2.0:
+            raise ValueError(f"option 'alpha' must be in (0, 2), got {self.alpha}")
+        if self.adaptive_rho not in _ADAPT:
+            raise ValueError(f"option 'adaptive_rho' must be one of {_ADAPT}, got {self.adaptive_rho!r}")
+        for name in ("adaptive_rho_interval", "check_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"option {name!r} must be >= 1, got {getattr(self, name)}")
+        if self.adaptive_rho_tolerance < 1:
+            raise ValueError(f"option 'adaptive_rho_tolerance' must be >= 1, got {self.adaptive_rho_tolerance}")
+        if self.anderson < 0:
+            raise ValueError(f"option 'anderson' must be >= 0, got {self.anderson}")
+
+
+@dataclass
+class ADMMState(SolverState):
+    z: np.ndarray = None
+    u: np.ndarray = None
+    xk: np.ndarray = None           # the x-block iterate (res.x may be a view of it or of z)
+    rho: float = 1.0
+    k: int = 0
+    rho_updates: int = 0
+    extra: dict = field(default_factory=dict)
+    aa: object = None
+
+
+class _Anderson:
+    """Type-II Anderson acceleration with a residual safeguard on ``w = (z, u)``."""
+
+    def __init__(self, memory: int, reg: float):
+        self.m, self.reg = memory, reg
+        self.reset()
+
+    def reset(self):
+        self.W, self.F = [], []          # past points and their residuals g - w
+        self.last_res = np.inf
+        self.pending = None              # the plain ADMM step to fall back to
+
+    def propose(self, w, g):
+        """Given ``g = T(w)``, the next point (extrapolated or ``g``)."""
+        f = g - w
+        fn = float(np.linalg.norm(f))
+        if self.pending is not None and fn > self.last_res:
+            fallback = self.pending       # safeguard: reject the extrapolated point
+            self.reset()
+            return fallback, False
+        self.last_res = fn
+        self.W.append(g.copy())
+        self.F.append(f)
+        if len(self.F) > self.m + 1:
+            self.W.pop(0)
+            self.F.pop(0)
+        if len(self.F) < 2:
+            self.pending = None
+            return g, True
+        dF = np.diff(np.array(self.F), axis=0).T
+        dG = np.diff(np.array(self.W), axis=0).T
+        M = dF.T @ dF
+        M += self.reg * (np.trace(M) + 1e-300) * np.eye(M.shape[0])
+        try:
+            gamma = np.linalg.solve(M, dF.T @ f)
+        except np.linalg.LinAlgError:
+            self.reset()
+            return g, True
+        w_new = g - dG @ gamma
+        if not np.all(np.isfinite(w_new)) or np.linalg.norm(gamma) > 1e10:
+            self.reset()
+            return g, True
+        self.pending = g
+        return w_new, True
+
+
+class ADMMEngine(Solver):
+    """Shared ADMM driver-compatible solver; subclasses provide ``make_splitting``."""
+
+    def make_splitting(self, problem, options) -> Splitting:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def init(self, problem, x0, options):
+        sp_ = self.make_splitting(problem, options)
+        self._sp = sp_
+        x, z, u = sp_.start(x0)
+        rho = float(options.rho if options.rho is not None else sp_.default_rho)
+        ws = options.warm_start
+        if ws:
+            rho = float(ws.get("rho", rho))
+            if ws.get("xk") is not None:
+                x = np.array(ws["xk"], dtype=float)
+            elif ws.get("x") is not None:
+                x, z, u = sp_.start(ws["x"])
+            if ws.get("z") is not None:
+                z = np.array(ws["z"], dtype=float)
+            if ws.get("y") is not None:
+                u = sp_.warm_dual(ws["y"], sp_.penalty(rho))
+        pen = sp_.penalty(rho)
+        state = ADMMState(x=sp_.solution(x, z), fun=sp_.objective(x, z), z=z, u=u, xk=x, rho=rho,
+                          metrics={"primal_residual": np.inf, "dual_residual": np.inf, "rho": rho})
+        state.aa = _Anderson(options.anderson, options.anderson_reg) if options.anderson > 0 else None
+        state.extra = {"pen": pen}
+        return state
+
+    # one application of the ADMM map T(z, u)
+    def _map(self, sp_, z, u, pen, x_prev, alpha):
+        Bz = sp_.B(z)
+        x = sp_.x_update(z, u, pen, x_prev)
+        Ax = sp_.A(x)
+        rhat = alpha * Ax - (1.0 - alpha) * (Bz - sp_.c)
+        v = rhat - sp_.c + u
+        z_new = sp_.z_update(v, pen, z)
+        Bz_new = sp_.B(z_new)
+        u_new = u + rhat + Bz_new - sp_.c
+        return x, Ax, Bz, z_new, Bz_new, u_new
+
+    def step(self, problem, state, options):
+        sp_ = self._sp
+        pen = state.extra["pen"]
+        z, u = state.z, state.u
+        x, Ax, Bz, z_new, Bz_new, u_new = self._map(sp_, z, u, pen, state.xk, options.alpha)
+        k = state.k + 1
+        nz = z.size
+        if state.aa is not None:
+            w = np.concatenate([z, u])
+            w_next, accepted = state.aa.propose(w, np.concatenate([z_new, u_new]))
+            if not accepted:      # safeguard fired: restart from the plain step's point
+                z, u = w_next[:nz], w_next[nz:]
+                x, Ax, Bz, z_new, Bz_new, u_new = self._map(sp_, z, u, pen, x, options.alpha)
+                w_next = np.concatenate([z_new, u_new])
+                state.aa.reset()
+            zn, un = w_next[:nz], w_next[nz:]
+        else:
+            zn, un = z_new, u_new
+        new = ADMMState(x=sp_.solution(x, z_new), fun=state.fun, z=zn, u=un, xk=x, rho=state.rho, k=k,
+                        rho_updates=state.rho_updates, extra=state.extra, aa=state.aa,
+                        metrics=dict(state.metrics))
+        if k % options.check_every and k < options.maxiter:
+            return new
+        new.fun = sp_.objective(x, z_new)
+        r, s, eps_pri, eps_dual, r_scale, s_scale = sp_.residuals(x, z_new, u_new, pen, Ax, Bz_new, Bz, options)
+        new.metrics.update(primal_residual=r, dual_residual=s, eps_pri=eps_pri, eps_dual=eps_dual,
+                           rho=state.rho)
+        if r <= eps_pri and s <= eps_dual:
+            new.status = Status.CONVERGED
+            return new
+        found = sp_.detect(x, z_new, u_new, x - state.xk, z_new - z, (u_new - u) * pen, pen, options)
+        if found is not None:
+            new.status, new.detail, fields = found
+            new.extra = {**state.extra, "certificate": fields}
+            return new
+        if (options.adaptive_rho != "none" and k % options.adaptive_rho_interval == 0
+                and state.rho_updates < options.adaptive_rho_max):
+            rho_new = self._new_rho(state.rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options)
+            if rho_new is not None:
+                pen_new = sp_.penalty(rho_new)
+                new.u = new.u * (pen / pen_new)
+                new.rho, new.rho_updates = rho_new, state.rho_updates + 1
+                new.extra = {**state.extra, "pen": pen_new}
+                new.metrics["rho"] = rho_new
+                if new.aa is not None:
+                    new.aa.reset()
+        return new
+
+    @staticmethod
+    def _new_rho(rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options):
+        if options.adaptive_rho == "balance":
+            mu, tau = 10.0, 2.0
+            if r > mu * s:
+                return rho * tau
+            if s > mu * r:
+                return rho / tau
+            return None
+        rel_r = r / (r_scale + 1e-30)
+        rel_s = s / (s_scale + 1e-30)
+        if rel_r == 0 or rel_s == 0:
+            return None
+        rho_new = float(np.clip(rho * np.sqrt(rel_r / rel_s), 1e-6, 1e6))
+        tol = options.adaptive_rho_tolerance
+        if rho_new > tol * rho or rho_new < rho / tol:
+            return rho_new
+        return None
+
+    def finalize(self, problem, state, options):
+        sp_ = self._sp
+        pen = state.extra["pen"]
+        y = state.u * pen
+        state.metrics["rho"] = state.rho     # residuals and rho reach the result through metrics
+        out = {"z": state.z, "y": y, "xk": state.xk, "rho_updates": state.rho_updates}
+        out.update(sp_.extra(state.xk, state.z, state.u, pen))
+        cert = state.extra.get("certificate")
+        if cert:
+            out.update(cert)
+        return out
