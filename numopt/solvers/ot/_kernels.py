@@ -10,6 +10,7 @@ threads write the same entry; no kernel allocates O(nm) memory.
 """
 from __future__ import annotations
 
+import os
 import types
 
 import numpy as np
@@ -17,9 +18,10 @@ import numpy as np
 from ..._jit import njit, prange
 
 #: Arrays with at least this many entries use the threaded (``prange``) kernels; smaller ones
-#: the serial build of the same code (thread start-up and, on a loaded machine, waiting for a
-#: descheduled thread cost more than the sweep itself).
-PARALLEL_MIN_SIZE = 1 << 19
+#: the serial build of the same code. Thread start-up, and on a shared machine waiting for a
+#: descheduled thread, cost more than a sweep over a few MB (measured in docs/benchmarks/ot.md).
+#: Override with the environment variable ``NUMOPT_OT_PARALLEL_MIN_SIZE`` (0: always threaded).
+PARALLEL_MIN_SIZE = int(os.environ.get("NUMOPT_OT_PARALLEL_MIN_SIZE", 1 << 22))
 
 
 def _dispatch(fn, fastmath=False):
@@ -32,7 +34,7 @@ def _dispatch(fn, fastmath=False):
     ser = njit(fastmath=fastmath)(twin)
 
     def call(A, *args):
-        return (par if A.size >= PARALLEL_MIN_SIZE else ser)(A, *args)
+        return (par if A.size >= PARALLEL_MIN_SIZE else ser)(A, *args)  # read at call time
 
     call.__name__, call.__doc__ = fn.__name__.lstrip("_"), fn.__doc__
     call.parallel, call.serial = par, ser

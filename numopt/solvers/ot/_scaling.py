@@ -57,6 +57,24 @@ class Scaling:
         if mode != "log":
             self.K = np.empty_like(self.C)
             self.absorb()
+        self.initial_error = self.measure()
+
+    def measure(self) -> float:
+        """Exact marginal error of the current potentials; sets ``col_err`` and ``total_mass``."""
+        n, m = self.C.shape
+        if self.K is not None and np.all(self.u == 1.0) and np.all(self.v == 1.0):
+            rows, cols = np.empty(n), np.empty(m)
+            kern.matvec(self.K, np.ones(m), rows)
+            kern.rmatvec(self.K, np.ones(n), cols)
+        else:
+            kern.row_lse(self.C, self.g, self.reg, self.lse_r)
+            kern.col_lse(self.C, self.f, self.reg, self.lse_c)
+            with np.errstate(over="ignore"):
+                rows = np.exp(self.f / self.reg + self.lse_r)
+                cols = np.exp(self.g / self.reg + self.lse_c)
+        self.col_err = float(np.abs(cols - self.b).sum())
+        self.total_mass = float(rows.sum())
+        return float(np.abs(rows - self.a).sum()) + self.col_err
 
     # -- kernel management ------------------------------------------------------------------
     def absorb(self):

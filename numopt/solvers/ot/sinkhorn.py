@@ -68,14 +68,10 @@ class _OTSolver(Solver):
     def init(self, problem, x0, options):
         _check_problem(problem)
         from ._scaling import Scaling
-        from . import _kernels as kern
         f, g = problem.split(np.asarray(x0, dtype=float))
-        mode = getattr(options, "mode", "auto")
-        sc = Scaling(problem, f, g, mode=mode, absorb_threshold=options.absorb_threshold)
-        with np.errstate(over="ignore"):
-            sc.total_mass = float(kern.exp_sum(problem.C, sc.f, sc.g, problem.reg))
+        sc = Scaling(problem, f, g, mode=options.mode, absorb_threshold=options.absorb_threshold)
         return OTState(x=np.concatenate([sc.f, sc.g]), fun=-sc.dual(), sc=sc,
-                       metrics={"marginal_error": np.inf, "stage": 0})
+                       metrics={"marginal_error": sc.initial_error, "stage": 0})
 
     def _sinkhorn_step(self, state, options) -> OTState:
         sc = state.sc

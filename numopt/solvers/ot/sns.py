@@ -50,7 +50,7 @@ class SNSOptions(SinkhornOptions):
     maxiter: int = opt(2000, "Maximum total number of iterations (Sinkhorn sweeps + Newton steps).", kind=int)
     warmup: int = opt(20, "Minimum number of Sinkhorn sweeps before Newton (the paper's N1).", kind=int)
     warmup_max: int = opt(2000, "Maximum number of Sinkhorn sweeps before Newton.", kind=int)
-    switch_tol: float = opt(1e-2, "Switch to Newton once the marginal error is <= switch_tol (after "
+    switch_tol: float = opt(0.1, "Switch to Newton once the marginal error is <= switch_tol (after "
                             "'warmup' sweeps).", kind=(int, float))
     density: float | None = opt(None, "Initial fraction of plan entries kept in the sparsified Hessian "
                                 "(None: 2 / max(n, m), the paper's lambda = 2/n).", kind=(int, float))
@@ -137,7 +137,7 @@ class SNS(_OTSolver):
         s = super().init(problem, x0, options)
         n, m = problem.C.shape
         density = options.density if options.density is not None else min(1.0, 2.0 / max(n, m))
-        return SNSState(x=s.x, fun=s.fun, sc=s.sc, metrics=_metrics(np.inf, 0, density),
+        return SNSState(x=s.x, fun=s.fun, sc=s.sc, metrics=_metrics(s.metrics["marginal_error"], 0, density),
                         density=density)
 
     def step(self, problem, state, options):
