@@ -24,14 +24,16 @@ from ..._jit import njit, prange
 PARALLEL_MIN_SIZE = int(os.environ.get("NUMOPT_OT_PARALLEL_MIN_SIZE", 1 << 22))
 
 
-def _dispatch(fn, fastmath=False):
-    """Compile ``fn`` twice (threaded and serial) and pick by the size of the first argument."""
+def _dispatch(fn, fastmath=False, serial=None):
+    """Compile ``fn`` threaded and ``serial`` (default: ``fn`` again) serial; pick by the size
+    of the first argument."""
     par = njit(parallel=True, fastmath=fastmath)(fn)
-    # a renamed copy, so numba's on-disk cache (keyed by qualified name) keeps both builds apart
-    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__,
-                              fn.__closure__)
-    twin.__qualname__ = fn.__qualname__ + "_serial"
-    ser = njit(fastmath=fastmath)(twin)
+    if serial is None:
+        # a renamed copy, so numba's on-disk cache (keyed by qualified name) keeps both builds apart
+        serial = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__,
+                                    fn.__closure__)
+        serial.__qualname__ = fn.__qualname__ + "_serial"
+    ser = njit(fastmath=fastmath)(serial)
 
     def call(A, *args):
         return (par if A.size >= PARALLEL_MIN_SIZE else ser)(A, *args)  # read at call time
@@ -75,6 +77,16 @@ def _rmatvec(K, u, out):
 #: Exponents below this are flushed to 0 in stored kernels: subnormal entries make every later
 #: pass over the kernel ~10x slower, and e^-650 is far below double precision of a unit mass.
 FLUSH = -650.0
+
+
+def _rmatvec_rows(K, u, out):
+    """``out = K.T @ u`` as a sequence of row axpys (the serial build: ``out`` stays in cache)."""
+    n, m = K.shape
+    out[:] = 0.0
+    for i in range(n):
+        ui = u[i]
+        for j in range(m):
+            out[j] += K[i, j] * ui
 
 
 def _exp_kernel(C, f, g, reg, out):
@@ -283,7 +295,7 @@ def schur_pcg(indptr, indices, data, dr, dc, rhs, x, rtol, maxiter):
 
 
 matvec = _dispatch(_matvec, fastmath=True)
-rmatvec = _dispatch(_rmatvec, fastmath=True)
+rmatvec = _dispatch(_rmatvec, fastmath=True, serial=_rmatvec_rows)
 exp_kernel = _dispatch(_exp_kernel)
 scaled_plan = _dispatch(_scaled_plan)
 exp_sum = _dispatch(_exp_sum)
