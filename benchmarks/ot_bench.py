@@ -204,6 +204,50 @@ def _save(args, out):
             json.dump(out, fh, indent=1, default=float)
 
 
+def _fmt(rec, best):
+    if rec is None or "skipped" in rec:
+        return "skipped"
+    t = f"{rec['time_s']:.3g} s ({rec['nit']} it"
+    if "nit_newton" in rec and rec["nit_newton"]:
+        t = f"{rec['time_s']:.3g} s ({rec['nit_sinkhorn']}+{rec['nit_newton']} it"
+    t += ")"
+    if not rec["converged"]:
+        return t + f" **not converged** (err {rec['l1_err']:.1e})"
+    return t + (f", x{rec['time_s'] / best:.2g}" if best else "")
+
+
+def report(path) -> str:
+    """Markdown tables of a results JSON (the ratio is time / time of numopt's fastest method)."""
+    with open(path) as fh:
+        out = json.load(fh)
+    lines = []
+    bw = out.get("bandwidth", {})
+    if bw:
+        lines += [f"Read bandwidth measured in the same run (numpy `x.sum()` over 512 MB): "
+                  f"**{bw.get('read_GBps_numpy_sum_512MB', float('nan')):.1f} GB/s**.", "",
+                  "| n | implementation | ms per sweep | GB/s of kernel reads | load |", "|---|---|---|---|---|"]
+        for r in bw.get("sweeps", []):
+            lines.append(f"| {r['n']} | {r['impl']} | {r['ms_per_sweep']:.3g} | {r['GBps']:.1f} | {r['load']:.1f} |")
+        lines.append("")
+    if out.get("time"):
+        lines += ["| problem | n | reg | numopt sinkhorn | numopt sns | POT sinkhorn | POT sinkhorn_log | "
+                  "POT best / numopt best |", "|---|---|---|---|---|---|---|---|"]
+        for row in out["time"]:
+            ours = [row[k]["time_s"] for k in ("numopt.sinkhorn", "numopt.sns") if row[k].get("converged")]
+            best = min(ours) if ours else None
+            pot = [row[k]["time_s"] for k in ("pot.sinkhorn", "pot.sinkhorn_log")
+                   if "time_s" in row.get(k, {}) and row[k].get("converged")]
+            ratio = f"{min(pot) / best:.2g}" if pot and best else ("POT did not converge" if best else "-")
+            cells = [_fmt(row.get(k), best) for k in ("numopt.sinkhorn", "numopt.sns", "pot.sinkhorn",
+                                                       "pot.sinkhorn_log")]
+            lines.append(f"| {row['problem']} | {row['n']} | {row['reg']:.3g} | " + " | ".join(cells) + f" | {ratio} |")
+        lines.append("")
+    for r in out.get("plots", []):
+        lines.append(f"* {r['case']}, {r['method']}: {r['nit_sinkhorn']}+{r['nit_newton']} iterations, "
+                     f"{r['time_s']:.2f} s, final error {r['final_err']:.1e} ({r['status']})")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -218,7 +262,11 @@ def main(argv=None):
     ap.add_argument("--no-assignment", action="store_true", help="skip the random-assignment row")
     ap.add_argument("--out", default=None, help="JSON file for the results")
     ap.add_argument("--plots", default="docs/benchmarks", help="directory for ot_iterations.png")
+    ap.add_argument("--report", default=None, help="print markdown tables of this results JSON and exit")
     args = ap.parse_args(argv)
+    if args.report:
+        sys.stdout.write(report(args.report) + "\n")
+        return
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.regs = [float(s) for s in args.regs.split(",")]
     args.bw_sizes = [int(s) for s in args.bw_sizes.split(",")]
