@@ -12,7 +12,8 @@ from numopt.result import Status
 
 ot = pytest.importorskip("ot")
 
-VARIANTS = [("sinkhorn", {}), ("sinkhorn", {"mode": "log"}), ("sinkhorn", {"mode": "kernel"}), ("sns", {})]
+VARIANTS = [("sinkhorn", {}), ("sinkhorn", {"mode": "log"}), ("sinkhorn", {"mode": "kernel"}), ("sns", {}),
+            ("sns", {"min_predicted_sweeps": 0})]          # the last one always takes the Newton stage
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +36,20 @@ def test_plan_matches_pot_sinkhorn_log(moderate, method, options):
     f, g = res.potentials
     assert np.allclose(np.concatenate([f, g]), res.x)
     assert res.nit == res.nit_sinkhorn + res.nit_newton + 1 or res.nit == res.nit_sinkhorn + res.nit_newton
+    if options.get("min_predicted_sweeps") == 0:
+        assert res.nit_newton >= 1
 
 
-@pytest.mark.parametrize("method", ["sinkhorn", "sns"])
-@pytest.mark.parametrize("tol", [1e-4, 1e-8])
-def test_marginals_hold_to_requested_tolerance(moderate, method, tol):
+def test_sns_finishes_with_sinkhorn_when_it_is_fast(moderate):
     p, _ = moderate
-    res = numopt.minimize(p, method=method, tol=tol)
+    res = numopt.minimize(p, method="sns", tol=1e-8)
+    assert res.success and res.nit_newton == 0
+
+@pytest.mark.parametrize("method, options", [("sinkhorn", {}), ("sns", {"min_predicted_sweeps": 0})])
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_marginals_hold_to_requested_tolerance(moderate, method, options, tol):
+    p, _ = moderate
+    res = numopt.minimize(p, method=method, tol=tol, options=options)
     P = res.plan
     err = np.abs(P.sum(1) - p.a).sum() + np.abs(P.sum(0) - p.b).sum()
     assert res.success and err <= tol and np.isclose(err, res.marginal_error, rtol=1e-6, atol=1e-15)

@@ -2,7 +2,8 @@ r"""Sinkhorn-Newton-Sparse (method ``sns``; Tang, Shavlovsky, Rahmanian, Tardini
 Xiao, Ying, "Accelerating Sinkhorn algorithm with sparse Newton iterations", ICLR 2024).
 
 Stage 1 runs stabilized Sinkhorn sweeps (at least ``warmup``, then until the marginal error is
-below ``switch_tol`` or ``warmup_max`` sweeps). Stage 2 maximizes the concave dual
+below ``switch_tol`` or ``warmup_max`` sweeps); when Sinkhorn's observed linear rate says it
+will reach ``ctol`` within ``min_predicted_sweeps`` more sweeps (large ``reg``), it just finishes. Stage 2 maximizes the concave dual
 
 .. math::
     D(f, g) = a^T f + b^T g - \mathrm{reg} \textstyle\sum_{ij} P_{ij}(f, g) + \mathrm{reg},
@@ -52,6 +53,9 @@ class SNSOptions(SinkhornOptions):
     warmup_max: int = opt(2000, "Maximum number of Sinkhorn sweeps before Newton.", kind=int)
     switch_tol: float = opt(0.1, "Switch to Newton once the marginal error is <= switch_tol (after "
                             "'warmup' sweeps).", kind=(int, float))
+    min_predicted_sweeps: int = opt(100, "Stay with Sinkhorn while its observed linear rate (over the last 10 "
+                                    "sweeps) predicts at most this many further sweeps to reach ctol (a Newton "
+                                    "step costs several sweeps); 0: always switch.", kind=int)
     density: float | None = opt(None, "Initial fraction of plan entries kept in the sparsified Hessian "
                                 "(None: 2 / max(n, m), the paper's lambda = 2/n).", kind=(int, float))
     max_density: float = opt(1.0, "Upper bound of the adaptive density.", kind=(int, float))
@@ -91,6 +95,15 @@ class SNSState(OTState):
     prev_alpha: float = 0.0
     cg_iters: int = 0
     nnz: int = 0
+    errs: tuple = ()
+
+
+def _sinkhorn_finishes_soon(errs, options) -> bool:
+    """Whether the linear rate of the last 10 sweeps reaches ``ctol`` within ``min_predicted_sweeps``."""
+    if options.min_predicted_sweeps <= 0 or len(errs) < 11 or not (0 < errs[-1] < errs[0] < np.inf):
+        return False
+    rate = np.log(errs[-1] / errs[0]) / (len(errs) - 1)          # log of the per-sweep factor (< 0)
+    return np.log(options.ctol / errs[-1]) / rate <= options.min_predicted_sweeps
 
 
 def _metrics(err, stage, density, step=np.nan, cg_iters=0, nnz=0):
@@ -145,11 +158,13 @@ class SNS(_OTSolver):
             new = self._sinkhorn_step(state, options)
             err = new.metrics["marginal_error"]
             stage = "sinkhorn"
+            errs = (state.errs + (err,))[-11:]
             if new.status is None and new.nit_sinkhorn >= options.warmup and (
-                    err <= options.switch_tol or new.nit_sinkhorn >= options.warmup_max):
+                    (err <= options.switch_tol and not _sinkhorn_finishes_soon(errs, options))
+                    or new.nit_sinkhorn >= options.warmup_max):
                 stage = "newton"
             return SNSState(x=new.x, fun=new.fun, status=new.status, sc=new.sc, nit_sinkhorn=new.nit_sinkhorn,
-                            nit_newton=0, stage=stage, density=state.density,
+                            nit_newton=0, stage=stage, density=state.density, errs=errs,
                             metrics=_metrics(err, 0, state.density))
         return self._newton_step(problem, state, options)
 
