@@ -243,7 +243,9 @@ class SNS(_OTSolver):
         alpha = 1.0
         while alpha >= 1e-10:
             ef, eg = alpha * df / reg, alpha * dg / reg
-            if alpha * (span_f + span_g) <= 650.0:
+            # entries of K flushed to 0 had exponent < FLUSH; while the step moves exponents by at
+            # most -FLUSH - 100 they stay below e^-100 and the stored kernel is exact enough
+            if alpha * (span_f + span_g) <= -kern.FLUSH - 100.0:
                 u, v = np.exp(ef), np.exp(eg)
                 kern.matvec(sc.K, v, kv)
                 new_mass = float(u @ kv)
