@@ -17,11 +17,13 @@ import numpy as np
 
 from ..._jit import njit, prange
 
-#: Arrays with at least this many entries use the threaded (``prange``) kernels; smaller ones
-#: the serial build of the same code. Thread start-up, and on a shared machine waiting for a
-#: descheduled thread, cost more than a sweep over a few MB (measured in docs/benchmarks/ot.md).
-#: Override with the environment variable ``NUMOPT_OT_PARALLEL_MIN_SIZE`` (0: always threaded).
-PARALLEL_MIN_SIZE = int(os.environ.get("NUMOPT_OT_PARALLEL_MIN_SIZE", 1 << 22))
+#: Arrays with at least this many entries use the threaded (``prange``) kernels, smaller ones the
+#: serial build of the same code. Default: never threaded. On the shared 2-core machine this
+#: project runs on, the threaded sweep was 2-25x *slower* than the serial one at every size
+#: (docs/benchmarks/ot.md), because each parallel region waits for a descheduled thread. On a
+#: dedicated multi-core machine set the environment variable ``NUMOPT_OT_PARALLEL_MIN_SIZE``
+#: (e.g. 4000000) before importing numopt.
+PARALLEL_MIN_SIZE = int(os.environ.get("NUMOPT_OT_PARALLEL_MIN_SIZE", 1 << 62))
 
 
 def _dispatch(fn, fastmath=False, serial=None):
