@@ -93,7 +93,7 @@ class _OTSolver(Solver):
                 "n_log_sweeps": sc.n_log, "n_absorptions": sc.n_absorb}
 
 
-@register("sinkhorn", family="ot", options=SinkhornOptions, aliases=("sinkhorn-log", "sinkhorn-stabilized"),
+@register("sinkhorn", family="ot", options=SinkhornOptions, aliases=("sinkhorn-stabilized",),
           requires={"entropic_ot"}, supports={"entropic_ot"}, tol_options=("ctol",), auto_rank=40)
 class Sinkhorn(_OTSolver):
     """Sinkhorn matrix scaling, absorption-stabilized with a log-domain fallback."""
