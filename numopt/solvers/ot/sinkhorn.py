@@ -88,7 +88,9 @@ class _OTSolver(Solver):
         P = problem.plan(state.x)
         sc = state.sc
         return {"plan": P, "potentials": (f.copy(), g.copy()), "dual_objective": -state.fun,
-                "cost": problem.primal_cost(P), "transport_cost": problem.primal_cost(P, regularized=False),
+                # for P = P(f, g): <C,P> + reg sum P log P = f^T P1 + g^T P^T 1 (no logarithms needed)
+                "cost": float(f @ P.sum(1) + g @ P.sum(0)),
+                "transport_cost": problem.primal_cost(P, regularized=False),
                 "nit_sinkhorn": state.nit_sinkhorn, "nit_newton": state.nit_newton,
                 "n_log_sweeps": sc.n_log, "n_absorptions": sc.n_absorb}
 

@@ -61,7 +61,8 @@ class SNSOptions(SinkhornOptions):
     max_density: float = opt(1.0, "Upper bound of the adaptive density.", kind=(int, float))
     adapt_density: bool = opt(True, "Double the density when a full Newton step reduces the marginal "
                               "error by less than 4x.", kind=bool)
-    cg_rtol: float = opt(1e-11, "Relative residual at which CG on the Schur complement stops.",
+    cg_rtol: float = opt(1e-11, "Smallest relative CG residual on the Schur complement (CG stops at "
+                         "max(cg_rtol, min(0.1, marginal error))).",
                          kind=(int, float))
     cg_maxiter: int = opt(1000, "Maximum CG iterations per Newton step.", kind=int)
     armijo: float = opt(1e-4, "Sufficient-increase constant of the line search.", kind=(int, float))
@@ -200,7 +201,10 @@ class SNS(_OTSolver):
         kern.csr_rmatvec(indptr, indices, data, reg * gf / dr, tmp)
         rhs = reg * gg - tmp
         dg = np.empty(m)
-        cg_it, _ = kern.schur_pcg(indptr, indices, data, dr, dc, rhs, dg, options.cg_rtol, options.cg_maxiter)
+        # inexact Newton: a relative CG residual proportional to the marginal error keeps the
+        # local convergence superlinear while early, far-from-optimal steps stay cheap
+        rtol = max(options.cg_rtol, min(0.1, err))
+        cg_it, _ = kern.schur_pcg(indptr, indices, data, dr, dc, rhs, dg, rtol, options.cg_maxiter)
         pdg = np.empty(n)
         kern.csr_matvec(indptr, indices, data, dg, pdg)
         df = (reg * gf - pdg) / dr
