@@ -137,7 +137,7 @@ class Solver:
         history = None if hist is None else {k: np.asarray(v) for k, v in hist.items()}
         res = OptimizeResult.build(x=state.x, fun=state.fun, status=state.status, method=method, nit=nit,
                                    history=history, detail=state.detail,
-                                   **_counts(problem.counts, counts0), **state.metrics, **extra)
+                                   **_counts(problem.counts, counts0), **{**state.metrics, **extra})
         res["execution_time"] = time.perf_counter() - t0
         reporter.close(f"{method}: {res.message} nit={nit} fun={state.fun:.6e}")
         return res
