@@ -15,7 +15,7 @@ import numpy as np
 
 from .problems.ot import EntropicOT
 
-__all__ = ["random_assignment", "point_clouds", "grid_densities", "PAPER_REG"]
+__all__ = ["random_assignment", "point_clouds", "grid_densities", "PAPER_REG", "OTSource"]
 
 #: The paper's regularization (eta = 1200).
 PAPER_REG = 1.0 / 1200.0
@@ -77,3 +77,38 @@ def grid_densities(side: int = 20, p: int = 2, reg: float = PAPER_REG, seed=0) -
     C = (diff ** 2).sum(-1) if p == 2 else diff.sum(-1)
     a, b = _mixture(grid, rng), _mixture(grid, rng)
     return EntropicOT(a, b, C, reg, name=f"grid-W{p}-{side}x{side}-s{seed}")
+
+
+_GENERATORS = {"random-assignment": random_assignment, "point-clouds": point_clouds,
+               "grid-densities": grid_densities}
+
+
+class OTSource:
+    """The benchmark runner's ``ot`` source: the generators above by name.
+
+    Selection: ``names`` (default all of ``random-assignment``, ``point-clouds``,
+    ``grid-densities``); build parameters are the generator's keyword arguments
+    (``n``, ``reg``, ``seed``, ``side``, ``p``, ...). No reference value is known, so the
+    success criterion compares with the best dual objective any solver found.
+    """
+
+    description = "entropic OT: random assignment, point clouds, grid densities (W1/W2)"
+
+    def available(self):
+        return None
+
+    def select(self, names=None) -> list[str]:
+        names = list(_GENERATORS) if names is None else ([names] if isinstance(names, str) else list(names))
+        unknown = sorted(set(names) - set(_GENERATORS))
+        if unknown:
+            raise ValueError(f"unknown ot problem(s) {unknown}; valid: {', '.join(_GENERATORS)}")
+        return names
+
+    def build(self, name: str, **params):
+        from .bench.sources import BenchProblem, problem_id
+        try:
+            problem = _GENERATORS[self.select(name)[0]](**params)
+        except TypeError as exc:
+            raise ValueError(f"bad parameters {params} for ot problem {name!r}: {exc}") from None
+        problem.name = problem_id("ot", name, params)
+        return BenchProblem(problem)

@@ -89,3 +89,15 @@ def test_cutest_and_libsvm_adapters(monkeypatch):
         lib.select()
     lib.build("heart_scale", model="logreg-l1", alpha=0.01)
     assert calls["svm"] == ("heart_scale", "logreg-l1", {"alpha": 0.01})
+
+
+def test_ot_source_builds_entropic_ot_problems():
+    from numopt.bench.sources import get_source
+    from numopt.problems import EntropicOT
+    src = get_source("ot")
+    assert src.select() == ["random-assignment", "point-clouds", "grid-densities"]
+    bp = src.build("random-assignment", n=20, seed=1)
+    assert isinstance(bp.problem, EntropicOT) and bp.problem.name.startswith("ot:random-assignment")
+    import pytest
+    with pytest.raises(ValueError, match="unknown ot problem"):
+        src.select(["nope"])

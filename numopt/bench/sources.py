@@ -17,6 +17,7 @@ Built-in sources (each imported lazily, on first use):
 ``hs``     the Hock-Schittkowski problems (``numopt.problems.hs``)
 ``cutest`` CUTEst problems through S2MPJ or pycutest (``numopt.bench.cutest``)
 ``libsvm`` LIBSVM data sets as learning problems (``numopt.datasets``)
+``ot``     entropic OT instances (``numopt.ot_generators``)
 =========  ====================================================================
 
 Solver families add their own generators with :func:`register_source` (an object or a
@@ -59,6 +60,7 @@ _SOURCES: dict[str, Any] = {
     "hs": "numopt.bench.sources:HSSource",
     "cutest": "numopt.bench.sources:CUTEstSource",
     "libsvm": "numopt.bench.sources:LibsvmSource",
+    "ot": "numopt.ot_generators:OTSource",
 }
 _RESOLVED: dict[str, Any] = {}
 
