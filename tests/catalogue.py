@@ -61,6 +61,36 @@ def _qp():
     return QP(M @ M.T + np.eye(6), rng.standard_normal(6), A, -np.ones(3), np.ones(3), x0=np.zeros(6)), {}
 
 
+def _tv1d():
+    from numopt.problems import TotalVariation1D
+    rng = np.random.default_rng(5)
+    return TotalVariation1D(np.repeat([0.0, 1.0, -0.5], 10) + 0.1 * rng.standard_normal(30), lam=0.5), {}
+
+
+def _entropic_ot():
+    from numopt.ot_generators import random_assignment
+    return random_assignment(n=12, reg=0.05, seed=0), {}
+
+
+def _consensus():
+    from numopt.problems.splitting import make_scenario_consensus
+    return make_scenario_consensus(n_scenarios=3, n=6, m=4, n_shared=2, rng=0), {}
+
+
+def _federated():
+    from numopt.problems.splitting import FederatedWLS
+    rng = np.random.default_rng(6)
+    X = [rng.standard_normal((8, 3)) for _ in range(4)]
+    return FederatedWLS(X, [x @ np.ones(3) + 0.1 * rng.standard_normal(8) for x in X]), {}
+
+
+def _convex_relu():
+    from numopt.problems.convex_relu import ConvexReLU
+    rng = np.random.default_rng(7)
+    X = np.hstack([rng.standard_normal((20, 2)), np.ones((20, 1))])
+    return ConvexReLU(X, np.sign(X[:, 0] * X[:, 1] + 1e-9), beta=0.1, n_hyperplanes=6, rng=0), {}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -69,4 +99,9 @@ CATALOGUE = {
     "bounded-quadratic": _bounded_quadratic,
     "hs28": _hs28,
     "qp": _qp,
+    "tv1d": _tv1d,
+    "entropic-ot": _entropic_ot,
+    "consensus": _consensus,
+    "federated-wls": _federated,
+    "convex-relu": _convex_relu,
 }

@@ -1,15 +1,24 @@
 """Problem objects: the protocol, proximal operators and shared model templates.
 
 See :mod:`numopt.problems.base` for the protocol (``structure`` and ``oracles``).
+The Hock-Schittkowski collection is in :mod:`numopt.problems.hs`.
 """
 from .base import Objective, Problem, SmoothProblem
 from .composite import CompositeProblem, as_composite
 from .constrained import ConstrainedProblem, ScipyConstrainedProblem, normalize_bounds
+from .constrained_logreg import ConstrainedLogisticRegression
+from .convex_relu import ConvexReLU
 from .finite_sum import FiniteSum
+from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression,
+                     TotalVariation1D)
 from .ot import EntropicOT
-from .models import QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression
+from .pde import PoissonControl
+from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_scenario_consensus
 from . import prox
 
 __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_composite",
            "ConstrainedProblem", "ScipyConstrainedProblem", "normalize_bounds", "FiniteSum",
-           "LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP", "EntropicOT", "prox"]
+           "LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
+           "TotalVariation1D", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
+           "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_scenario_consensus", "ConvexReLU",
+           "prox"]
