@@ -1,0 +1,119 @@
+r"""What the BCD kernels need from a problem: the encoded matrix, targets and separable term.
+
+Accepted problems (the shared templates):
+
+* ``LeastSquares`` / ``Lasso`` / ``ElasticNet`` (kind 0, ``aux = X x``);
+* ``LogisticLoss`` / ``LogisticRegression`` with penalty ``"l1"``, ``"l2"``,
+  ``"elasticnet"`` or ``"none"`` (kind 1);
+* ``SparseQuadratic`` / ``LabelPropagation`` (kind 2, ``aux = A x - b``);
+* any ``CompositeProblem`` of one of those smooth parts with ``Zero``, ``L1`` (unweighted),
+  ``ElasticNet``, ``SquaredL2`` or ``NonNegative`` as its ``g``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...problems import prox as P
+from ...problems.composite import CompositeProblem
+from ...problems.graph import SparseQuadratic
+from ...problems.models import LeastSquares, LogisticLoss
+
+__all__ = ["Encoded", "encode"]
+
+
+@dataclass
+class Encoded:
+    kind: int                 # 0 least squares, 1 logistic, 2 sparse quadratic
+    M: sp.csc_matrix          # X (kinds 0, 1) or A (kind 2)
+    y: np.ndarray             # targets or b
+    invN: float
+    l2: float                 # extra ridge l2/2 ||x||^2
+    reg: int                  # 0 none, 1 L1, 2 non-negativity (+ alpha 1^T x)
+    alpha: float
+    scale: float              # curvature bound of the loss (1 or 1/4)
+    const: float = 0.0        # constant added to f (kind 2)
+
+    @property
+    def p(self) -> int:
+        return self.M.shape[1]
+
+    @property
+    def arrays(self):
+        M = self.M
+        return M.indptr.astype(np.int64), M.indices.astype(np.int64), M.data
+
+    def coordinate_lipschitz(self) -> np.ndarray:
+        if self.kind == 2:
+            return np.asarray(self.M.diagonal(), dtype=float) + self.l2
+        colsq = np.asarray(self.M.multiply(self.M).sum(axis=0)).ravel()
+        return self.scale * self.invN * colsq + self.l2
+
+    def gershgorin(self) -> np.ndarray:
+        """``d_i >= sum_j |H_ij|`` for the fixed Hessian bound ``H`` (a diagonal bound valid for every block)."""
+        absM = abs(self.M)
+        if self.kind == 2:
+            return np.asarray(absM.sum(axis=0)).ravel() + self.l2
+        rows = np.asarray(absM.sum(axis=1)).ravel()
+        return self.scale * self.invN * (absM.T @ rows) + self.l2
+
+    def block_bound(self, idx) -> np.ndarray:
+        """Dense fixed upper bound ``H_b`` of the block Hessian (exact for quadratics)."""
+        Mb = self.M[:, idx]
+        if self.kind == 2:
+            H = Mb[idx].toarray()
+        else:
+            H = self.scale * self.invN * (Mb.T @ Mb).toarray()
+        return H + self.l2 * np.eye(len(idx))
+
+    def global_lipschitz(self) -> float:
+        from scipy.sparse.linalg import eigsh, svds
+        if self.kind == 2:
+            if self.p <= 200:
+                return float(np.linalg.eigvalsh(self.M.toarray())[-1]) + self.l2
+            return float(eigsh(self.M, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0]) + self.l2
+        if min(self.M.shape) <= 200:
+            s2 = float(np.linalg.norm(self.M.toarray(), 2) ** 2)
+        else:
+            s2 = float(svds(self.M, k=1, return_singular_vectors=False, tol=1e-6, random_state=0)[0] ** 2)
+        return self.scale * self.invN * s2 + self.l2
+
+
+def _smooth_part(smooth):
+    if isinstance(smooth, LeastSquares):
+        return 0, sp.csc_matrix(smooth.X), smooth.y, 1.0 / smooth.n_samples, 0.0, 1.0, 0.0
+    if isinstance(smooth, LogisticLoss):
+        return 1, sp.csc_matrix(smooth.X), smooth.y, 1.0 / smooth.n_samples, smooth.l2, 0.25, 0.0
+    if isinstance(smooth, SparseQuadratic):
+        return 2, sp.csc_matrix(smooth.A), smooth.b, 1.0, 0.0, 1.0, smooth.c
+    raise TypeError("method 'bcd' needs a LeastSquares, LogisticLoss/LogisticRegression or "
+                    f"SparseQuadratic/LabelPropagation problem (or a composite of one), got {type(smooth).__name__}")
+
+
+def encode(problem) -> Encoded:
+    """Encode a supported problem for the kernels (TypeError naming what is unsupported)."""
+    smooth, g = (problem.smooth, problem.prox) if isinstance(problem, CompositeProblem) else (problem, P.Zero())
+    kind, M, y, invN, l2, scale, const = _smooth_part(smooth)
+    reg, alpha = 0, 0.0
+    if isinstance(g, P.Zero):
+        pass
+    elif isinstance(g, P.L1):
+        if getattr(g, "weights", None) is not None:
+            raise TypeError("method 'bcd' supports an unweighted L1 term only")
+        reg, alpha = 1, float(g.alpha)
+    elif isinstance(g, P.ElasticNet):
+        reg, alpha, l2 = 1, float(g._lam), l2 + float(g._mu)
+    elif isinstance(g, P.SquaredL2):
+        l2 += float(g.alpha)
+    elif isinstance(g, P.Box) and np.all(g.lb == 0.0) and np.all(np.isinf(g.ub)):
+        reg = 2
+    else:
+        raise TypeError(f"method 'bcd' supports g = 0, L1, ElasticNet, SquaredL2 or NonNegative, "
+                        f"got {type(g).__name__}")
+    if reg == 1 and alpha == 0.0:
+        reg = 0
+    M = M.copy()
+    M.sort_indices()
+    return Encoded(kind, M, np.ascontiguousarray(y, dtype=float), invN, l2, reg, alpha, scale, const)
