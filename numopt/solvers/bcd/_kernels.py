@@ -387,11 +387,16 @@ def _topk(scores, k, out):
 
 @njit
 def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, dvec, Hd, zwork, scores):
-    """Variable-block GSQ by iterative hard thresholding on ``g^T d + 1/2 d^T H d``, ``|supp d| <= tau``."""
+    """Variable-block GSQ by iterative hard thresholding on ``g^T d + 1/2 d^T H d``, ``|supp d| <= tau``.
+
+    Starts from the GSD block with ``d = -g_i / L_i``; each of (at most) 10 iterations takes a
+    gradient step ``d - (g + H d) / L`` and keeps the ``tau`` entries of largest ``L_i d_i^2``
+    (the diagonal estimate of their share of the model decrease). The block is the support.
+    """
     p = g.size
     for j in range(p):
         dvec[j] = -g[j] / Lc[j] if Lc[j] > 0.0 else 0.0
-        scores[j] = abs(dvec[j])
+        scores[j] = Lc[j] * dvec[j] * dvec[j]
     _topk(scores, tau, out)
     for j in range(p):
         scores[j] = 0.0
@@ -424,7 +429,7 @@ def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, 
         change = 0.0
         for j in range(p):
             nd = dvec[j] - mu * (g[j] + Hd[j] + l2 * dvec[j])
-            scores[j] = abs(nd)
+            scores[j] = Lc[j] * nd * nd
             Hd[j] = nd
         _topk(scores, tau, out)
         for j in range(p):
@@ -437,9 +442,8 @@ def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, 
             dvec[j] = nd
         if change < 1e-20:
             break
-    if kind == 2:
-        for i in range(zwork.size):
-            zwork[i] = 0.0
+    for i in range(zwork.size):
+        zwork[i] = 0.0              # shared workspace: must be zero on exit
 
 
 @njit
@@ -506,6 +510,7 @@ def greedy_forest(scores, indptr, indices, order_buf, uf, sel, out):
                 continue
             r = u
             while uf[r] != r:
+                uf[r] = uf[uf[r]]       # path halving
                 r = uf[r]
             for q in range(cnt):
                 if order_buf[q] == r:
@@ -557,7 +562,8 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
     xb = np.zeros(max(mmax, 1))
     d = np.zeros(max(mmax, 1))
     Hd = np.zeros(max(mmax, 1))
-    H = np.zeros((max(mmax, 1), max(mmax, 1)))
+    hdim = 1 if (forest and kind == 2 and reg == 0) else max(mmax, 1)
+    H = np.zeros((hdim, hdim))      # forest blocks need no dense matrix (unless a fallback)
     scores = np.zeros(p if variable else nb)
     ibuf = np.empty(max(p, 1), dtype=np.int64)
     ibuf2 = np.empty(max(p, 1), dtype=np.int64)
@@ -686,6 +692,8 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                 ok = forest_solve(indptr, indices, data, blk, m, fbuf, pos, d, ibuf, ibuf2, fbuf2, Hd, cbuf)
                 if not ok:
                     stats[2] += 1
+                    if H.shape[0] < m:
+                        H = np.zeros((m, m))
                     block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
                     block_qp(H, gb, xb, m, alpha, reg, d, Hd, 200, 1e-13)
             else:
@@ -742,6 +750,7 @@ def forest_colouring(order, indptr, indices, max_forests):
                     continue
                 r = u
                 while uf[f, r] != r:
+                    uf[f, r] = uf[f, uf[f, r]]
                     r = uf[f, r]
                 for q in range(cnt):
                     if roots[q] == r:
