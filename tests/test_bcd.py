@@ -36,13 +36,14 @@ def ls_problem():
 
 
 @pytest.mark.parametrize("rule", RULES)
-def test_every_combination_converges_on_least_squares(ls_problem, rule):
+@pytest.mark.parametrize("gram", [False, True])
+def test_every_combination_converges_on_least_squares(ls_problem, rule, gram):
     X, w = ls_problem
     y = X @ w                     # consistent: the unique minimiser is w
     for part in PARTS:
         for upd in UPDATES:
             r = numopt.minimize(LeastSquares(X, y), np.zeros(40), method="bcd",
-                                options=dict(rule=rule, partition=part, block_size=5, update=upd,
+                                options=dict(rule=rule, partition=part, block_size=5, update=upd, gram=gram,
                                              maxiter=10000 if rule == "lipschitz" else 3000, gtol=1e-10,
                                              rng=1))
             assert r.status == Status.CONVERGED, (rule, part, upd, r.message)
@@ -75,7 +76,9 @@ def test_lasso_matches_sklearn_on_libsvm(name, frac):
     P = Lasso(X, y, alpha)
     coef = _sk_lasso(X, y, alpha)
     F_sk = P.fun(coef)
-    for opts in [dict(rule="cyclic"), dict(rule="gsl", partition="variable", block_size=3, update="hb"),
+    for opts in [dict(rule="cyclic"), dict(rule="cyclic", gram=False),
+                 dict(rule="gsl", partition="variable", block_size=3, update="hb", gram=False),
+                 dict(rule="gsl", partition="variable", block_size=3, update="hb"),
                  dict(rule="gsq", partition="sort", block_size=4, update="newton"),
                  dict(rule="gs", update="la"), dict(rule="random", rng=0)]:
         r = numopt.minimize(P, np.zeros(P.n), method="bcd", options=dict(**opts, gap_tol=1e-13, maxiter=20000))

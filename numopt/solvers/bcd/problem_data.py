@@ -35,15 +35,15 @@ class Encoded:
     alpha: float
     scale: float              # curvature bound of the loss (1 or 1/4)
     const: float = 0.0        # constant added to f (kind 2)
+    ls: tuple | None = None   # Gram mode: the original (X, y, invN) of the least-squares problem
+
+    def __post_init__(self):
+        M = self.M
+        self.arrays = (M.indptr.astype(np.int64), M.indices.astype(np.int64), M.data)
 
     @property
     def p(self) -> int:
         return self.M.shape[1]
-
-    @property
-    def arrays(self):
-        M = self.M
-        return M.indptr.astype(np.int64), M.indices.astype(np.int64), M.data
 
     def coordinate_lipschitz(self) -> np.ndarray:
         if self.kind == 2:
@@ -92,8 +92,14 @@ def _smooth_part(smooth):
                     f"SparseQuadratic/LabelPropagation problem (or a composite of one), got {type(smooth).__name__}")
 
 
-def encode(problem) -> Encoded:
-    """Encode a supported problem for the kernels (TypeError naming what is unsupported)."""
+def encode(problem, gram: bool | None = None) -> Encoded:
+    """Encode a supported problem for the kernels (TypeError naming what is unsupported).
+
+    Least squares in Gram mode (``gram=True``, or ``None`` and ``p^2 <= nnz(X)``) is encoded
+    as the quadratic ``1/2 x^T G x - c^T x + ||y||^2/(2N)`` with ``G = X^T X / N``,
+    ``c = X^T y / N``, so the full gradient is maintained in ``O(p)`` per coordinate update
+    (greedy rules become cheap when ``N >> p``).
+    """
     smooth, g = (problem.smooth, problem.prox) if isinstance(problem, CompositeProblem) else (problem, P.Zero())
     kind, M, y, invN, l2, scale, const = _smooth_part(smooth)
     reg, alpha = 0, 0.0
@@ -116,4 +122,11 @@ def encode(problem) -> Encoded:
         reg = 0
     M = M.copy()
     M.sort_indices()
-    return Encoded(kind, M, np.ascontiguousarray(y, dtype=float), invN, l2, reg, alpha, scale, const)
+    y = np.ascontiguousarray(y, dtype=float)
+    p = M.shape[1]
+    if kind == 0 and (gram or (gram is None and p * p <= M.nnz)):
+        G = sp.csc_matrix(invN * (M.T @ M).toarray())
+        G.sort_indices()
+        c = invN * np.asarray(M.T @ y).ravel()
+        return Encoded(2, G, c, 1.0, l2, reg, alpha, 1.0, 0.5 * invN * float(y @ y), ls=(M, y, invN))
+    return Encoded(kind, M, y, invN, l2, reg, alpha, scale, const)

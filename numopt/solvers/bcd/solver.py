@@ -71,6 +71,8 @@ class BCDOptions(DriverOptions):
                              "support is unchanged for this many steps (0: never).", kind=int)
     rng: object = opt(None, "Seed or numpy Generator for the random rules.", kind=None)
     trace: bool = opt(False, "Record F(x) after every block iteration in res.trace.", kind=bool)
+    gram: bool | None = opt(None, "Least squares: work on the Gram matrix X^T X / N, keeping the full "
+                            "gradient in O(n) per coordinate (None: when n^2 <= nnz(X)).", kind=bool)
 
     def validate(self):
         if self.rule not in RULES:
@@ -124,7 +126,7 @@ class _Setup:
         self.Lc = enc.coordinate_lipschitz()
         self.variable = part in ("variable", "variable-forest")
         self.forest = part in GRAPH + ("variable-forest",)
-        if self.forest and enc.kind != 2:
+        if self.forest and (enc.kind != 2 or enc.ls is not None):
             raise ValueError(f"partition {part!r} needs a sparse quadratic (SparseQuadratic / "
                              "LabelPropagation) problem")
         self.rule, self.tau = RULES[options.rule], tau
@@ -196,9 +198,13 @@ def certificates(enc, x, aux, F):
         v = np.maximum(v - enc.alpha, 0.0)
     opt_res = float(np.max(np.abs(x - v), initial=0.0))
     gap = None
-    if enc.reg == 1 and enc.l2 == 0.0 and enc.kind in (0, 1):
+    if enc.reg == 1 and enc.l2 == 0.0 and (enc.kind in (0, 1) or enc.ls is not None):
         s = min(1.0, enc.alpha / max(float(np.max(np.abs(g), initial=0.0)), 1e-300))
-        if enc.kind == 0:
+        if enc.ls is not None:          # Gram mode: the residual from the original data
+            X, y, invN = enc.ls
+            rho = np.asarray(X @ x).ravel() - y
+            dual = -invN * float(np.sum(0.5 * s * s * rho * rho + s * rho * y))
+        elif enc.kind == 0:
             rho = aux - enc.y
             dual = -enc.invN * float(np.sum(0.5 * s * s * rho * rho + s * rho * enc.y))
         else:
@@ -216,7 +222,7 @@ class BCD(Solver):
 
     def init(self, problem, x0, options):
         from .problem_data import encode
-        enc = encode(problem)
+        enc = encode(problem, options.gram)
         rng = _rng(options.rng)
         self._setup = setup = _Setup(enc, options, rng)
         x = np.array(x0, dtype=float)
@@ -239,7 +245,7 @@ class BCD(Solver):
 
     def _metrics(self, state, F):
         enc = self._setup.enc
-        opt_res, gap, _ = certificates(enc, state.x, state.aux, F - enc.const)
+        opt_res, gap, _ = certificates(enc, state.x, state.aux, F if enc.ls is not None else F - enc.const)
         state.metrics = {"optimality": opt_res, "block_iterations": state.iters}
         if gap is not None:
             state.metrics["gap"] = gap
