@@ -36,6 +36,7 @@ class Encoded:
     scale: float              # curvature bound of the loss (1 or 1/4)
     const: float = 0.0        # constant added to f (kind 2)
     ls: tuple | None = None   # Gram mode: the original (X, y, invN) of the least-squares problem
+    dense: np.ndarray | None = None   # the dense X (kinds 0, 1), for BLAS products in certificates
 
     def __post_init__(self):
         M = self.M
@@ -102,6 +103,7 @@ def encode(problem, gram: bool | None = None) -> Encoded:
     """
     smooth, g = (problem.smooth, problem.prox) if isinstance(problem, CompositeProblem) else (problem, P.Zero())
     kind, M, y, invN, l2, scale, const = _smooth_part(smooth)
+    dense = smooth.X if kind in (0, 1) and isinstance(smooth.X, np.ndarray) else None
     reg, alpha = 0, 0.0
     if isinstance(g, P.Zero):
         pass
@@ -128,5 +130,6 @@ def encode(problem, gram: bool | None = None) -> Encoded:
         G = sp.csc_matrix(invN * (M.T @ M).toarray())
         G.sort_indices()
         c = invN * np.asarray(M.T @ y).ravel()
-        return Encoded(2, G, c, 1.0, l2, reg, alpha, 1.0, 0.5 * invN * float(y @ y), ls=(M, y, invN))
-    return Encoded(kind, M, y, invN, l2, reg, alpha, scale, const)
+        return Encoded(2, G, c, 1.0, l2, reg, alpha, 1.0, 0.5 * invN * float(y @ y),
+                       ls=(M if dense is None else dense, y, invN))
+    return Encoded(kind, M, y, invN, l2, reg, alpha, scale, const, dense=dense)
