@@ -65,8 +65,9 @@ def plot(curves, fstar, title, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, c in curves.items():
-        ax.semilogy(np.maximum(c - fstar, 1e-16 * max(1.0, abs(fstar))), label=name,
+    colours = plt.cm.tab20(np.linspace(0, 1, 20))
+    for i, (name, c) in enumerate(curves.items()):
+        ax.semilogy(np.maximum(c - fstar, 1e-16 * max(1.0, abs(fstar))), label=name, color=colours[i % 20],
                     ls="--" if name.startswith("FB") else "-")
     ax.set_xlabel("iteration (block updates)")
     ax.set_ylabel("F(x) - F*")

@@ -489,6 +489,29 @@ def _block_score(rule, b, bptr, bidx, g, x, Lb, Lc, Hinv, alpha, reg):
 
 
 @njit
+def _distinct_roots(v, indptr, indices, member, label, uf, roots):
+    """Union-find roots of the neighbours ``u`` of ``v`` with ``member[u] == label`` into ``roots``.
+
+    Returns how many, or -1 if two lie in the same tree (adding ``v`` would close a cycle).
+    """
+    cnt = 0
+    for k in range(indptr[v], indptr[v + 1]):
+        u = indices[k]
+        if u == v or member[u] != label:
+            continue
+        r = u
+        while uf[r] != r:
+            uf[r] = uf[uf[r]]       # path halving
+            r = uf[r]
+        for q in range(cnt):
+            if roots[q] == r:
+                return -1
+        roots[cnt] = r
+        cnt += 1
+    return cnt
+
+
+@njit
 def greedy_forest(scores, indptr, indices, order_buf, uf, sel, out):
     """Variable forest block: scan coordinates by decreasing score, keep ``v`` if its selected
     neighbours lie in pairwise distinct trees (union-find), so the block's graph stays a forest."""
@@ -502,24 +525,8 @@ def greedy_forest(scores, indptr, indices, order_buf, uf, sel, out):
         v = idx[t]
         if scores[v] <= 0.0:
             break
-        cnt = 0
-        ok = True
-        for k in range(indptr[v], indptr[v + 1]):
-            u = indices[k]
-            if u == v or sel[u] == 0:
-                continue
-            r = u
-            while uf[r] != r:
-                uf[r] = uf[uf[r]]       # path halving
-                r = uf[r]
-            for q in range(cnt):
-                if order_buf[q] == r:
-                    ok = False
-            if not ok:
-                break
-            order_buf[cnt] = r
-            cnt += 1
-        if not ok:
+        cnt = _distinct_roots(v, indptr, indices, sel, 1, uf, order_buf)
+        if cnt < 0:
             continue
         sel[v] = 1
         for q in range(cnt):
@@ -742,24 +749,8 @@ def forest_colouring(order, indptr, indices, max_forests):
     for t in range(p):
         v = order[t]
         for f in range(max_forests):
-            cnt = 0
-            ok = True
-            for k in range(indptr[v], indptr[v + 1]):
-                u = indices[k]
-                if u == v or colour[u] != f:
-                    continue
-                r = u
-                while uf[f, r] != r:
-                    uf[f, r] = uf[f, uf[f, r]]
-                    r = uf[f, r]
-                for q in range(cnt):
-                    if roots[q] == r:
-                        ok = False
-                if not ok:
-                    break
-                roots[cnt] = r
-                cnt += 1
-            if ok:
+            cnt = _distinct_roots(v, indptr, indices, colour, f, uf[f], roots)
+            if cnt >= 0:
                 colour[v] = f
                 for q in range(cnt):
                     uf[f, roots[q]] = v
