@@ -87,6 +87,22 @@ def test_forest_partition_solves_to_direct_solution(lattice):
     assert np.max(np.abs(r.x - xs)) <= 1e-10 * max(1.0, np.max(np.abs(xs)))
 
 
+@pytest.mark.parametrize("part, rules", [("forest", ("cyclic", "random", "gs", "gsl", "gsd")),
+                                         ("redblack", ("cyclic", "gsl")),
+                                         ("variable-forest", ("random", "gs", "gsl"))])
+def test_graph_partitions_converge_with_every_update(part, rules):
+    W = lattice_graph(6, 6, 2.0)
+    P = LabelPropagation(W, [0, 17, 35], [1.0, -2.0, 3.0])
+    xs = P.solution()
+    for rule in rules:
+        for upd in ("lb", "la", "hb", "newton"):
+            r = numopt.minimize(P, np.zeros(P.n), method="bcd",
+                                options=dict(partition=part, rule=rule, update=upd, gtol=1e-10, maxiter=20000,
+                                             rng=0))
+            assert r.success, (part, rule, upd, r.message)
+            assert np.max(np.abs(r.x - xs)) <= 1e-8, (part, rule, upd)
+
+
 def test_forest_beats_redblack(lattice):
     P = lattice
     fs = P.fun(P.solution())

@@ -661,6 +661,8 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                     if m == 1:
                         L = Lc[blk[0]]
                     else:
+                        if H.shape[0] < m:
+                            H = np.zeros((m, m))
                         block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, False, H, work)
                         L = np.linalg.eigvalsh(H[:m, :m])[m - 1]
                 else:
