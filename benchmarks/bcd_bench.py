@@ -122,10 +122,11 @@ def logistic_tools(X, y, alpha):
 
 NUMOPT_CONFIGS = {
     "numopt cyclic lb": dict(rule="cyclic"),
-    "numopt cyclic newton": dict(rule="cyclic", update="newton"),
-    "numopt gsl (greedy)": dict(rule="gsl"),
+    "numopt cyclic lb + working set": dict(rule="cyclic", working_set=10),
+    "numopt cyclic newton + working set": dict(rule="cyclic", update="newton", working_set=10),
+    "numopt gsl (greedy) + working set": dict(rule="gsl", working_set=10),
 }
-MAXTIME = 60.0     # per numopt fit; a fit stopped by it is reported with the gap it reached
+MAXTIME = 30.0     # per numopt fit; a fit stopped by it is reported with the gap it reached
 
 
 def run_case(label, problem, tools, repeat, rows):

@@ -80,7 +80,8 @@ def test_lasso_matches_sklearn_on_libsvm(name, frac):
                  dict(rule="gsl", partition="variable", block_size=3, update="hb", gram=False),
                  dict(rule="gsl", partition="variable", block_size=3, update="hb"),
                  dict(rule="gsq", partition="sort", block_size=4, update="newton"),
-                 dict(rule="gs", update="la"), dict(rule="random", rng=0)]:
+                 dict(rule="gs", update="la"), dict(rule="random", rng=0),
+                 dict(rule="cyclic", working_set=5, gram=False)]:
         r = numopt.minimize(P, np.zeros(P.n), method="bcd", options=dict(**opts, gap_tol=1e-13, maxiter=20000))
         assert r.status == Status.CONVERGED, opts
         assert abs(r.fun - F_sk) <= 1e-8 * abs(F_sk), opts
@@ -103,7 +104,8 @@ def test_l1_logistic_matches_liblinear(name, C):
     P = LogisticRegression(X, y, penalty="l1", alpha=1.0 / (C * N))    # sklearn's C <-> alpha
     F_sk = P.fun(coef)
     for opts in [dict(rule="cyclic"), dict(rule="gsl", partition="variable", block_size=4, update="newton"),
-                 dict(rule="gsq", block_size=3, update="hb"), dict(rule="gsd", update="la")]:
+                 dict(rule="gsq", block_size=3, update="hb"), dict(rule="gsd", update="la"),
+                 dict(rule="cyclic", update="newton", working_set=10)]:
         r = numopt.minimize(P, np.zeros(P.n), method="bcd", options=dict(**opts, gap_tol=1e-12, maxiter=20000))
         assert r.status == Status.CONVERGED, opts
         assert abs(r.fun - F_sk) <= 1e-8 * abs(F_sk), opts
@@ -184,6 +186,8 @@ def test_invalid_options_and_problems(ls_problem):
         numopt.minimize(P, np.zeros(40), method="bcd", options=dict(partition="forest"))
     with pytest.raises(ValueError, match="partition"):
         numopt.minimize(P, np.zeros(40), method="bcd", options=dict(partition=[np.arange(10)]))
+    with pytest.raises(ValueError, match="working_set"):
+        numopt.minimize(P, np.zeros(40), method="bcd", options=dict(working_set=3, block_size=2))
     with pytest.raises(ValueError, match="block_size"):
         numopt.minimize(P, np.zeros(40), method="bcd", options=dict(block_size=0))
     with pytest.raises(TypeError, match="bcd"):

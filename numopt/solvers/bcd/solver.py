@@ -71,6 +71,9 @@ class BCDOptions(DriverOptions):
                              "support is unchanged for this many steps (0: never).", kind=int)
     rng: object = opt(None, "Seed or numpy Generator for the random rules.", kind=None)
     trace: bool = opt(False, "Record F(x) after every block iteration in res.trace.", kind=bool)
+    working_set: int = opt(0, "With an L1 / non-negativity term, block_size 1 and a non-GSQ rule: before each "
+                           "full epoch run this many epochs over the current support only (glmnet-style "
+                           "active-set cycling; 0: off).", kind=int)
     gram: bool | None = opt(None, "Least squares: work on the Gram matrix X^T X / N, keeping the full "
                             "gradient in O(n) per coordinate (None: when n^2 <= nnz(X)).", kind=bool)
 
@@ -95,6 +98,12 @@ class BCDOptions(DriverOptions):
         if self.partition == "variable-forest" and self.rule not in ("random", "gs", "gsl"):
             raise ValueError("partition 'variable-forest' needs rule 'random', 'gs' or 'gsl', "
                              f"got {self.rule!r}")
+        if self.working_set < 0:
+            raise ValueError(f"option 'working_set' must be >= 0, got {self.working_set}")
+        if self.working_set and (self.block_size != 1 or self.rule == "gsq" or not isinstance(self.partition, str)
+                                 or self.partition not in FIXED):
+            raise ValueError("option 'working_set' needs block_size=1, a fixed partition and a rule other "
+                             "than 'gsq'")
         if self.partition in GRAPH + ("variable-forest",) and self.rule == "gsq":
             raise ValueError("rule 'gsq' is not available with forest partitions")
 
@@ -267,8 +276,19 @@ class BCD(Solver):
         enc = S.enc
         n_iter = options.batch or S.epoch
         x, aux = state.x.copy(), state.aux.copy()
-        trace = np.empty(n_iter if options.trace else 0)
         indptr, indices, data = enc.arrays
+        ws_iters = 0
+        if options.working_set and enc.reg != 0:
+            supp = np.flatnonzero(x)
+            if supp.size:
+                ws_iters = options.working_set * supp.size
+                ptr = np.arange(supp.size + 1, dtype=np.int64)
+                w = S.Lc[supp] if options.rule == "lipschitz" else np.ones(supp.size)
+                K.run_batch(enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, x, aux, enc.alpha, enc.reg,
+                            S.rule, state.update, False, 1, False, ptr, supp.astype(np.int64), S.Lc[supp], S.Lc,
+                            S.dg, S.Hinv, state.Lhat, S.Lglob, np.cumsum(w), ws_iters, 0,
+                            int(S.rng.integers(2 ** 31 - 1)), state.grad, np.empty(0), state.stats)
+        trace = np.empty(n_iter if options.trace else 0)
         cyc = K.run_batch(enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, x, aux, enc.alpha, enc.reg,
                           S.rule, state.update, S.variable, S.tau, S.forest, S.ptr, S.idx, S.Lb, S.Lc, S.dg,
                           S.Hinv, state.Lhat, S.Lglob, S.cum, n_iter, state.cyc,
@@ -278,7 +298,7 @@ class BCD(Solver):
         counts["nfev"] = counts.get("nfev", 0) + 1
         counts["njev"] = counts.get("njev", 0) + 1
         new = BCDState(x=x, fun=F, aux=aux, grad=state.grad, cyc=int(cyc), Lhat=state.Lhat, update=state.update,
-                       iters=state.iters + n_iter, support=state.support, stable=state.stable,
+                       iters=state.iters + n_iter + ws_iters, support=state.support, stable=state.stable,
                        active_it=state.active_it, switch_it=state.switch_it,
                        traces=state.traces + ([trace + enc.const] if options.trace else []), stats=state.stats)
         if enc.reg != 0:
