@@ -54,7 +54,7 @@ def gap_of(problem, w):
     from numopt.solvers.bcd.problem_data import encode
     from numopt.solvers.bcd.solver import certificates
     enc = encode(problem)
-    aux = np.asarray(enc.M @ w, dtype=float) - (enc.y if enc.kind == 2 else 0.0)
+    aux = enc.initial_aux(np.asarray(w, dtype=float))
     return certificates(enc, np.asarray(w, float), aux, problem.fun(w))[1]
 
 

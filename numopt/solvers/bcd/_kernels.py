@@ -9,7 +9,9 @@ Problem encoding (``kind``), with the matrix in CSC form ``(indptr, indices, dat
 * ``0`` least squares ``f = invN/2 ||X x - y||^2``; ``aux = X x`` is maintained;
 * ``1`` logistic ``f = invN sum log(1 + exp(-y_i (X x)_i))``; ``aux = X x``;
 * ``2`` quadratic ``f = 1/2 x^T A x - y^T x`` (``A`` symmetric, e.g. a graph Laplacian);
-  ``aux = A x - y`` (the gradient itself) is maintained.
+  ``aux = A x - y`` (the gradient itself) is maintained;
+* ``3`` softmax regression ``f = invN sum_i [logsumexp((X W)_i) - (X W)_{i, y_i}]`` with
+  ``x = vec(W)`` row-major (``j = f K + c``) and ``aux = vec(X W)`` (``n x K`` row-major).
 
 Separable term (``reg``): ``0`` none, ``1`` ``alpha ||x||_1``, ``2`` ``alpha 1^T x`` plus
 ``x >= 0``. Rules (``rule``): 0 cyclic, 1 random, 2 Lipschitz sampling, 3 GS, 4 GSL,
@@ -123,11 +125,130 @@ def _gsq_score(gi, xi, L, alpha, reg):
 
 
 @njit
+def _row_lse(aux, i, K):
+    """``log sum_c exp(aux[i, c])`` for the row-major ``n x K`` scores of softmax regression."""
+    mx = -np.inf
+    for c in range(K):
+        mx = max(mx, aux[i * K + c])
+    s = 0.0
+    for c in range(K):
+        s += np.exp(aux[i * K + c] - mx)
+    return mx + np.log(s)
+
+
+@njit
+def _sm_value(y, invN, aux):
+    K = aux.size // y.size
+    s = 0.0
+    for i in range(y.size):
+        s += _row_lse(aux, i, K) - aux[i * K + int(y[i])]
+    return invN * s
+
+
+@njit
+def _sm_full_grad(indptr, indices, data, y, invN, l2, x, aux, rho, g):
+    n = y.size
+    K = aux.size // n
+    for i in range(n):
+        lse = _row_lse(aux, i, K)
+        for c in range(K):
+            rho[i * K + c] = np.exp(aux[i * K + c] - lse) - (1.0 if c == int(y[i]) else 0.0)
+    for f in range(indptr.size - 1):
+        for c in range(K):
+            s = 0.0
+            for k in range(indptr[f], indptr[f + 1]):
+                s += data[k] * rho[indices[k] * K + c]
+            g[f * K + c] = invN * s + l2 * x[f * K + c]
+
+
+@njit
+def _sm_coord_grad(indptr, indices, data, y, invN, l2, x, aux, j):
+    K = aux.size // y.size
+    f = j // K
+    c = j % K
+    s = 0.0
+    for k in range(indptr[f], indptr[f + 1]):
+        i = indices[k]
+        pc = np.exp(aux[i * K + c] - _row_lse(aux, i, K))
+        s += data[k] * (pc - (1.0 if c == int(y[i]) else 0.0))
+    return invN * s + l2 * x[j]
+
+
+@njit
+def _sm_block_hessian(indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work):
+    """Softmax block Hessian: exact, or the Boehning bound ``1/2 (I - 11^T/K) kron X^T X / N``."""
+    K = aux.size // y.size
+    for a in range(m):
+        fa = blk[a] // K
+        ca = blk[a] % K
+        for k in range(indptr[fa], indptr[fa + 1]):
+            work[indices[k]] = data[k]
+        for b in range(a + 1):
+            fb = blk[b] // K
+            cb = blk[b] % K
+            s = 0.0
+            for k in range(indptr[fb], indptr[fb + 1]):
+                i = indices[k]
+                w = work[i]
+                if w == 0.0:
+                    continue
+                if exact:
+                    lse = _row_lse(aux, i, K)
+                    pa = np.exp(aux[i * K + ca] - lse)
+                    pb = np.exp(aux[i * K + cb] - lse)
+                    wt = pa * ((1.0 if ca == cb else 0.0) - pb)
+                else:
+                    wt = 0.5 * (1.0 - 1.0 / K) if ca == cb else -0.5 / K
+                s += data[k] * w * wt
+            s *= invN
+            if a == b:
+                s += l2
+            H[a, b] = s
+            H[b, a] = s
+        for k in range(indptr[fa], indptr[fa + 1]):
+            work[indices[k]] = 0.0
+
+
+@njit
+def _sm_change(indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, dz):
+    K = aux.size // y.size
+    sq = 0.0
+    for a in range(m):
+        j = blk[a]
+        sq += l2 * t * d[a] * (x[j] + 0.5 * t * d[a])     # exact difference of squares
+        f = j // K
+        for k in range(indptr[f], indptr[f + 1]):
+            dz[indices[k] * K + j % K] += data[k] * d[a]
+    s = 0.0
+    for a in range(m):
+        f = blk[a] // K
+        for k in range(indptr[f], indptr[f + 1]):
+            i = indices[k]
+            touched = False
+            for c in range(K):
+                if dz[i * K + c] != 0.0:
+                    touched = True
+            if not touched:
+                continue
+            # lse(a + delta) - lse(a) = log1p(sum_c softmax(a)_c expm1(delta_c)): no cancellation
+            old = _row_lse(aux, i, K)
+            e = 0.0
+            for c in range(K):
+                e += np.exp(aux[i * K + c] - old) * np.expm1(t * dz[i * K + c])
+            s += np.log1p(e) - t * dz[i * K + int(y[i])]
+            for c in range(K):
+                dz[i * K + c] = 0.0
+    return sq + invN * s
+
+
+@njit
 def smooth_value(kind, data_y, invN, l2, x, aux):
     """The smooth part ``f(x)`` (plus ``l2/2 ||x||^2``) from the maintained ``aux``."""
     s = 0.0
     for j in range(x.size):
         s += 0.5 * l2 * x[j] * x[j]
+    if kind == 3:
+        return s + _sm_value(data_y, invN, aux)
     q = 0.0
     if kind == 0:
         for i in range(aux.size):
@@ -155,6 +276,9 @@ def objective(kind, y, invN, l2, x, aux, alpha, reg):
 def full_grad(kind, indptr, indices, data, y, invN, l2, x, aux, rho, g):
     """``g = grad f(x)``; for kinds 0/1 this costs ``O(nnz)`` (``rho`` is workspace)."""
     p = g.size
+    if kind == 3:
+        _sm_full_grad(indptr, indices, data, y, invN, l2, x, aux, rho, g)
+        return
     if kind == 2:
         for j in range(p):
             g[j] = aux[j] + l2 * x[j]
@@ -170,6 +294,8 @@ def full_grad(kind, indptr, indices, data, y, invN, l2, x, aux, rho, g):
 
 @njit
 def coord_grad(kind, indptr, indices, data, y, invN, l2, x, aux, j):
+    if kind == 3:
+        return _sm_coord_grad(indptr, indices, data, y, invN, l2, x, aux, j)
     if kind == 2:
         return aux[j] + l2 * x[j]
     s = 0.0
@@ -181,20 +307,27 @@ def coord_grad(kind, indptr, indices, data, y, invN, l2, x, aux, j):
 
 @njit
 def apply_step(kind, indptr, indices, data, x, aux, blk, m, d):
-    """``x_b += d`` and the matching update of ``aux`` (``X_b d`` or ``A_{:,b} d``)."""
+    """``x_b += d`` and the matching update of ``aux`` (``X_b d``, ``A_{:,b} d``; for softmax
+    variable ``j = f K + c`` moves column ``c`` of the scores by ``X_f d``)."""
+    K = x.size // (indptr.size - 1)
     for a in range(m):
         j = blk[a]
         dj = d[a]
         if dj == 0.0:
             continue
         x[j] += dj
-        for k in range(indptr[j], indptr[j + 1]):
-            aux[indices[k]] += data[k] * dj
+        f = j // K
+        c = j % K
+        for k in range(indptr[f], indptr[f + 1]):
+            aux[indices[k] * K + c] += data[k] * dj
 
 
 @njit
 def block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work):
     """Dense ``H_b`` (``m x m``): ``X_b^T W X_b invN`` or ``A_bb``. ``work`` is zero on entry and exit."""
+    if kind == 3:
+        _sm_block_hessian(indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
+        return
     for a in range(m):
         ja = blk[a]
         for k in range(indptr[ja], indptr[ja + 1]):
@@ -223,6 +356,8 @@ def block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, 
 @njit
 def smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, gb, dz):
     """``f(x + t U_b d) - f(x)``. ``dz`` (size of ``aux``) is workspace, zero on entry and exit."""
+    if kind == 3:
+        return _sm_change(indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, dz)
     for a in range(m):
         j = blk[a]
         for k in range(indptr[j], indptr[j + 1]):
@@ -230,7 +365,7 @@ def smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t
     s = 0.0
     for a in range(m):
         xa = x[blk[a]]
-        s += 0.5 * l2 * ((xa + t * d[a]) ** 2 - xa * xa)
+        s += l2 * t * d[a] * (xa + 0.5 * t * d[a])
     if kind == 2:
         lin = 0.0
         quad = 0.0

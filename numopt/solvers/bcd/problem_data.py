@@ -6,6 +6,7 @@ Accepted problems (the shared templates):
 * ``LogisticLoss`` / ``LogisticRegression`` with penalty ``"l1"``, ``"l2"``,
   ``"elasticnet"`` or ``"none"`` (kind 1);
 * ``SparseQuadratic`` / ``LabelPropagation`` (kind 2, ``aux = A x - b``);
+* ``SoftmaxLoss`` / ``SoftmaxRegression`` (kind 3, ``aux = vec(X W)``);
 * any ``CompositeProblem`` of one of those smooth parts with ``Zero``, ``L1`` (unweighted),
   ``ElasticNet``, ``SquaredL2`` or ``NonNegative`` as its ``g``.
 """
@@ -19,14 +20,14 @@ import scipy.sparse as sp
 from ...problems import prox as P
 from ...problems.composite import CompositeProblem
 from ...problems.graph import SparseQuadratic
-from ...problems.models import LeastSquares, LogisticLoss
+from ...problems.models import LeastSquares, LogisticLoss, SoftmaxLoss
 
 __all__ = ["Encoded", "encode"]
 
 
 @dataclass
 class Encoded:
-    kind: int                 # 0 least squares, 1 logistic, 2 sparse quadratic
+    kind: int                 # 0 least squares, 1 logistic, 2 sparse quadratic, 3 softmax
     M: sp.csc_matrix          # X (kinds 0, 1) or A (kind 2)
     y: np.ndarray             # targets or b
     invN: float
@@ -37,6 +38,7 @@ class Encoded:
     const: float = 0.0        # constant added to f (kind 2)
     ls: tuple | None = None   # Gram mode: the original (X, y, invN) of the least-squares problem
     dense: np.ndarray | None = None   # the dense X (kinds 0, 1), for BLAS products in certificates
+    K: int = 1                # classes (kind 3); variables are (feature, class) pairs j = f K + c
 
     def __post_init__(self):
         M = self.M
@@ -44,12 +46,26 @@ class Encoded:
 
     @property
     def p(self) -> int:
-        return self.M.shape[1]
+        return self.M.shape[1] * self.K
+
+    def initial_aux(self, x) -> np.ndarray:
+        """``aux`` at ``x``: ``X x``, ``A x - b`` or ``vec(X W)``."""
+        if self.kind == 3:
+            aux = np.asarray(self.M @ x.reshape(-1, self.K)).ravel()
+        else:
+            aux = self.M @ x - (self.y if self.kind == 2 else 0.0)
+        return np.ascontiguousarray(aux, dtype=float)
+
+    def _softmax_factor(self, diag: bool) -> float:
+        K = self.K
+        return 0.5 * (1.0 - 1.0 / K) if diag else (1.0 - 1.0 / K)
 
     def coordinate_lipschitz(self) -> np.ndarray:
         if self.kind == 2:
             return np.asarray(self.M.diagonal(), dtype=float) + self.l2
         colsq = np.asarray(self.M.multiply(self.M).sum(axis=0)).ravel()
+        if self.kind == 3:
+            return np.repeat(self._softmax_factor(True) * self.invN * colsq, self.K) + self.l2
         return self.scale * self.invN * colsq + self.l2
 
     def gershgorin(self) -> np.ndarray:
@@ -58,10 +74,18 @@ class Encoded:
         if self.kind == 2:
             return np.asarray(absM.sum(axis=0)).ravel() + self.l2
         rows = np.asarray(absM.sum(axis=1)).ravel()
+        if self.kind == 3:   # row sums of |1/2 (I - 11^T/K)| are 1 - 1/K
+            return np.repeat(self._softmax_factor(False) * self.invN * (absM.T @ rows), self.K) + self.l2
         return self.scale * self.invN * (absM.T @ rows) + self.l2
 
     def block_bound(self, idx) -> np.ndarray:
         """Dense fixed upper bound ``H_b`` of the block Hessian (exact for quadratics)."""
+        idx = np.asarray(idx)
+        if self.kind == 3:
+            f, c = idx // self.K, idx % self.K
+            Mb = self.M[:, f]
+            S = np.where(c[:, None] == c[None, :], 0.5 * (1.0 - 1.0 / self.K), -0.5 / self.K)
+            return self.invN * (Mb.T @ Mb).toarray() * S + self.l2 * np.eye(len(idx))
         Mb = self.M[:, idx]
         if self.kind == 2:
             H = Mb[idx].toarray()
@@ -79,7 +103,7 @@ class Encoded:
             s2 = float(np.linalg.norm(self.M.toarray(), 2) ** 2)
         else:
             s2 = float(svds(self.M, k=1, return_singular_vectors=False, tol=1e-6, random_state=0)[0] ** 2)
-        return self.scale * self.invN * s2 + self.l2
+        return (0.5 if self.kind == 3 else self.scale) * self.invN * s2 + self.l2
 
 
 def _smooth_part(smooth):
@@ -87,9 +111,11 @@ def _smooth_part(smooth):
         return 0, sp.csc_matrix(smooth.X), smooth.y, 1.0 / smooth.n_samples, 0.0, 1.0, 0.0
     if isinstance(smooth, LogisticLoss):
         return 1, sp.csc_matrix(smooth.X), smooth.y, 1.0 / smooth.n_samples, smooth.l2, 0.25, 0.0
+    if isinstance(smooth, SoftmaxLoss):
+        return 3, sp.csc_matrix(smooth.X), smooth.codes.astype(float), 1.0 / smooth.n_samples, smooth.l2, 0.5, 0.0
     if isinstance(smooth, SparseQuadratic):
         return 2, sp.csc_matrix(smooth.A), smooth.b, 1.0, 0.0, 1.0, smooth.c
-    raise TypeError("method 'bcd' needs a LeastSquares, LogisticLoss/LogisticRegression or "
+    raise TypeError("method 'bcd' needs a LeastSquares, LogisticLoss/LogisticRegression, SoftmaxLoss or "
                     f"SparseQuadratic/LabelPropagation problem (or a composite of one), got {type(smooth).__name__}")
 
 
@@ -132,4 +158,5 @@ def encode(problem, gram: bool | None = None) -> Encoded:
         c = invN * np.asarray(M.T @ y).ravel()
         return Encoded(2, G, c, 1.0, l2, reg, alpha, 1.0, 0.5 * invN * float(y @ y),
                        ls=(M if dense is None else dense, y, invN))
-    return Encoded(kind, M, y, invN, l2, reg, alpha, scale, const, dense=dense)
+    return Encoded(kind, M, y, invN, l2, reg, alpha, scale, const, dense=dense,
+                   K=smooth.K if kind == 3 else 1)

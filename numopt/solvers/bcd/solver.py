@@ -138,6 +138,8 @@ class _Setup:
         if self.forest and (enc.kind != 2 or enc.ls is not None):
             raise ValueError(f"partition {part!r} needs a sparse quadratic (SparseQuadratic / "
                              "LabelPropagation) problem")
+        if enc.kind == 3 and self.variable and options.rule == "gsq" and enc.reg == 0:
+            raise ValueError("rule 'gsq' with variable blocks is not available for softmax regression")
         self.rule, self.tau = RULES[options.rule], tau
         if self.variable:
             self.ptr, self.idx = np.array([0, p], dtype=np.int64), np.arange(p, dtype=np.int64)
@@ -247,8 +249,7 @@ class BCD(Solver):
             raise ValueError(f"x0 must have shape ({enc.p},), got {x.shape}")
         if enc.reg == 2:
             x = np.maximum(x, 0.0)
-        aux = enc.M @ x - (enc.y if enc.kind == 2 else 0.0)
-        aux = np.ascontiguousarray(aux, dtype=float)
+        aux = enc.initial_aux(x)
         F = self._objective(enc, x, aux)
         state = BCDState(x=x, fun=F, aux=aux, grad=np.zeros(enc.p), Lhat=np.ones(enc.p),
                          update=UPDATES[options.update], support=x != 0, stats=np.zeros(4, dtype=np.int64))
