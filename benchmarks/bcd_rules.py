@@ -7,10 +7,11 @@ where noted):
 * B  binary logistic on the same A, labels sign(A w) with 10% flipped;
 * A-L1  L1-regularised least squares (Lasso) on A: proximal-gradient vs exact block QP updates;
 * D  label propagation on a 50 x 50 lattice (weights 1e5, 100 labelled nodes);
+* C  softmax regression (scaled down: 300 x 300 features from the A recipe, 10 classes);
 * E  label propagation on two moons (2000 points, symmetrised 5-NN graph, 100 labelled).
 
-(C, softmax regression, is not implemented in numopt.) Each curve is F(x_k) - F* after every
-block iteration (``trace=True``); F* from a sparse direct solve (D, E) or a long run.
+Each curve is F(x_k) - F* after every block iteration (``trace=True``); F* from a sparse
+direct solve (D, E), F* = 0 (A, consistent) or the best of a long run (B, C, A-L1).
 
 Example::
 
@@ -25,7 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 
 import numopt
-from numopt.problems import Lasso, LabelPropagation, LeastSquares, LogisticRegression, lattice_graph
+from numopt.problems import (Lasso, LabelPropagation, LeastSquares, LogisticRegression, SoftmaxRegression,
+                             lattice_graph)
 
 
 def dataset_a(m, p, seed=0):
@@ -48,13 +50,15 @@ VB = {f"VB-{r}": dict(partition="variable", rule=r) for r in ("gs", "gsl", "gsd"
 VBH = {f"VB-Hb-{r}": dict(partition="variable", rule=r, update="hb") for r in ("gs", "gsl", "gsd", "gsq")}
 
 
-def curves_smooth(problem, iters, tau=5, fstar=None):
+def curves_smooth(problem, iters, tau=5, fstar=None, skip=()):
     out = {}
     for name, o in {**FB, **VB, **VBH}.items():
+        if name in skip:
+            continue
         out[name] = run(problem, iters, block_size=tau, rng=0, **o)
     if fstar is None:
         long = numopt.minimize(problem, np.zeros(problem.n), method="bcd",
-                               options=dict(partition="variable", rule="gsd", update="newton", block_size=50,
+                               options=dict(partition="variable", rule="gsd", update="hb", block_size=50,
                                             gtol=1e-12, maxiter=200))
         fstar = min(long.fun, min(c.min() for c in out.values()))
     return out, fstar
@@ -107,6 +111,15 @@ def main(argv=None):
     c, fs = curves_smooth(B, args.iters)
     table(c, fs, "B logistic")
     plot(c, fs, f"B: logistic ({args.m}x{args.p}), tau=5", os.path.join(args.out, "bcd_rules_B_logistic.png"))
+
+    # C: softmax regression, A-recipe features, labels argmax(A W + noise) (scaled down: 300 x 300, 10 classes)
+    Ac, _, rngc = dataset_a(300, 300, seed=1)
+    Wc = rngc.standard_normal((300, 10))
+    labels = np.argmax(Ac @ Wc + rngc.standard_normal((300, 10)), axis=1)
+    Cp = SoftmaxRegression(Ac, labels, penalty="none")
+    c, fs = curves_smooth(Cp, args.iters, skip=("VB-Hb-gsq",))
+    table(c, fs, "C softmax")
+    plot(c, fs, "C: softmax (300x300, 10 classes), tau=5", os.path.join(args.out, "bcd_rules_C_softmax.png"))
 
     L = Lasso(A, A @ w + rng.standard_normal(args.m), 0.0)
     amax = np.max(np.abs(A.T @ L.y)) / args.m

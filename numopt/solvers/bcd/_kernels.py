@@ -175,38 +175,15 @@ def _sm_coord_grad(indptr, indices, data, y, invN, l2, x, aux, j):
 
 
 @njit
-def _sm_block_hessian(indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work):
-    """Softmax block Hessian: exact, or the Boehning bound ``1/2 (I - 11^T/K) kron X^T X / N``."""
-    K = aux.size // y.size
-    for a in range(m):
-        fa = blk[a] // K
-        ca = blk[a] % K
-        for k in range(indptr[fa], indptr[fa + 1]):
-            work[indices[k]] = data[k]
-        for b in range(a + 1):
-            fb = blk[b] // K
-            cb = blk[b] % K
-            s = 0.0
-            for k in range(indptr[fb], indptr[fb + 1]):
-                i = indices[k]
-                w = work[i]
-                if w == 0.0:
-                    continue
-                if exact:
-                    lse = _row_lse(aux, i, K)
-                    pa = np.exp(aux[i * K + ca] - lse)
-                    pb = np.exp(aux[i * K + cb] - lse)
-                    wt = pa * ((1.0 if ca == cb else 0.0) - pb)
-                else:
-                    wt = 0.5 * (1.0 - 1.0 / K) if ca == cb else -0.5 / K
-                s += data[k] * w * wt
-            s *= invN
-            if a == b:
-                s += l2
-            H[a, b] = s
-            H[b, a] = s
-        for k in range(indptr[fa], indptr[fa + 1]):
-            work[indices[k]] = 0.0
+def _sm_weight(aux, i, K, ca, cb, exact):
+    """Softmax curvature weight of sample ``i`` for classes ``(ca, cb)``: exact
+    ``p_a (delta_ab - p_b)`` or Boehning's bound ``1/2 (delta_ab - 1/K)``."""
+    if exact:
+        lse = _row_lse(aux, i, K)
+        pa = np.exp(aux[i * K + ca] - lse)
+        pb = np.exp(aux[i * K + cb] - lse)
+        return pa * ((1.0 if ca == cb else 0.0) - pb)
+    return 0.5 * (1.0 - 1.0 / K) if ca == cb else -0.5 / K
 
 
 @njit
@@ -324,32 +301,37 @@ def apply_step(kind, indptr, indices, data, x, aux, blk, m, d):
 
 @njit
 def block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work):
-    """Dense ``H_b`` (``m x m``): ``X_b^T W X_b invN`` or ``A_bb``. ``work`` is zero on entry and exit."""
-    if kind == 3:
-        _sm_block_hessian(indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
-        return
+    """Dense ``H_b`` (``m x m``): ``X_b^T W X_b invN``, ``A_bb`` or the softmax block (exact or
+    Boehning's bound). ``work`` is zero on entry and exit."""
+    K = aux.size // y.size if kind == 3 else 1
     for a in range(m):
-        ja = blk[a]
-        for k in range(indptr[ja], indptr[ja + 1]):
+        fa = blk[a] // K
+        ca = blk[a] % K
+        for k in range(indptr[fa], indptr[fa + 1]):
             i = indices[k]
-            if kind == 2:
-                work[i] = data[k]
-            else:
+            if kind == 0 or kind == 1:
                 work[i] = data[k] * _curv(kind, aux[i], y[i], exact)
+            else:
+                work[i] = data[k]
         for b in range(a + 1):
-            jb = blk[b]
+            fb = blk[b] // K
+            cb = blk[b] % K
             if kind == 2:
-                s = work[jb]
+                s = work[fb]
             else:
                 s = 0.0
-                for k in range(indptr[jb], indptr[jb + 1]):
-                    s += data[k] * work[indices[k]]
+                for k in range(indptr[fb], indptr[fb + 1]):
+                    i = indices[k]
+                    w = work[i]
+                    if kind == 3 and w != 0.0:
+                        w *= _sm_weight(aux, i, K, ca, cb, exact)
+                    s += data[k] * w
                 s *= invN
             if a == b:
                 s += l2
             H[a, b] = s
             H[b, a] = s
-        for k in range(indptr[ja], indptr[ja + 1]):
+        for k in range(indptr[fa], indptr[fa + 1]):
             work[indices[k]] = 0.0
 
 
@@ -403,8 +385,17 @@ def smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t
 def block_qp(H, gb, xb, m, alpha, reg, d, Hd, maxsweep, tol):
     """``d = argmin g^T d + 1/2 d^T H d + r(x_b + d)`` by coordinate descent on the block.
 
-    With ``reg == 0`` a dense solve (tiny ridge for semidefinite ``H``).
+    With ``reg == 0`` a dense solve (tiny ridge for semidefinite ``H``). A non-finite ``H`` or
+    gradient gives ``d = 0``.
     """
+    finite = True
+    for a in range(m):
+        if not (np.isfinite(gb[a]) and np.isfinite(H[a, a])):
+            finite = False
+    if not finite:
+        for a in range(m):
+            d[a] = 0.0
+        return
     if reg == 0:
         Hs = H[:m, :m].copy()
         tr = 0.0
@@ -521,6 +512,16 @@ def _topk(scores, k, out):
 
 
 @njit
+def _topk_mask(scores, k, out):
+    """``_topk``, then overwrite ``scores`` with the 0/1 indicator of the chosen entries."""
+    _topk(scores, k, out)
+    for j in range(scores.size):
+        scores[j] = 0.0
+    for a in range(k):
+        scores[out[a]] = 1.0
+
+
+@njit
 def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, dvec, Hd, zwork, scores):
     """Variable-block GSQ by iterative hard thresholding on ``g^T d + 1/2 d^T H d``, ``|supp d| <= tau``.
 
@@ -532,11 +533,7 @@ def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, 
     for j in range(p):
         dvec[j] = -g[j] / Lc[j] if Lc[j] > 0.0 else 0.0
         scores[j] = Lc[j] * dvec[j] * dvec[j]
-    _topk(scores, tau, out)
-    for j in range(p):
-        scores[j] = 0.0
-    for a in range(tau):
-        scores[out[a]] = 1.0
+    _topk_mask(scores, tau, out)
     for j in range(p):
         if scores[j] == 0.0:
             dvec[j] = 0.0
@@ -566,11 +563,7 @@ def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, 
             nd = dvec[j] - mu * (g[j] + Hd[j] + l2 * dvec[j])
             scores[j] = Lc[j] * nd * nd
             Hd[j] = nd
-        _topk(scores, tau, out)
-        for j in range(p):
-            scores[j] = 0.0
-        for a in range(tau):
-            scores[out[a]] = 1.0
+        _topk_mask(scores, tau, out)
         for j in range(p):
             nd = Hd[j] if scores[j] != 0.0 else 0.0
             change += (nd - dvec[j]) ** 2
@@ -843,21 +836,28 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
             else:
                 block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
                 block_qp(H, gb, xb, m, alpha, reg, d, Hd, 500, 1e-14)
-            if exact and kind == 1:
+            if exact and (kind == 1 or kind == 3):
                 # Armijo backtracking on F along d (prox-Newton)
                 dec = 0.0
                 for a in range(m):
                     dec += gb[a] * d[a] + _regval(xb[a] + d[a], alpha, reg) - _regval(xb[a], alpha, reg)
                 t = 1.0
+                accepted = dec >= 0.0           # no predicted decrease (round-off level): full step
+                ch = 0.0
                 for _ in range(50):
+                    if accepted:
+                        break
                     stats[1] += 1
                     ch = smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, gb, dz)
                     rch = 0.0
                     for a in range(m):
                         rch += _regval(xb[a] + t * d[a], alpha, reg) - _regval(xb[a], alpha, reg)
-                    if ch + rch <= 1e-4 * t * dec or dec >= 0.0:
-                        break
-                    t *= 0.5
+                    if ch + rch <= 1e-4 * t * dec:      # False for nan (overflowing trial steps)
+                        accepted = True
+                    else:
+                        t *= 0.5
+                if not accepted and not np.isfinite(ch):
+                    t = 0.0                             # trial steps overflow: leave the block
                 for a in range(m):
                     d[a] *= t
         apply_step(kind, indptr, indices, data, x, aux, blk, m, d)
