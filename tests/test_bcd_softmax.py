@@ -61,3 +61,14 @@ def test_bcd_softmax_l1_matches_fista(data):
         # the L1 softmax minimiser need not be unique (shifts across classes); the value is
         assert abs(r.fun - ref.fun) <= 1e-9 * ref.fun
         assert r.optimality <= 1e-10
+
+
+def test_newton_on_separable_softmax_stays_finite():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 3))
+    y = np.argmax(X @ rng.standard_normal((3, 3)), axis=1)      # separable: no minimiser
+    P = SoftmaxRegression(X, y, penalty="none")
+    r = numopt.minimize(P, np.zeros(P.n), method="bcd",
+                        options=dict(rule="gsl", partition="variable", block_size=9, update="newton", maxiter=30))
+    assert r.status == numopt.result.Status.MAXITER or r.success
+    assert np.all(np.isfinite(r.x)) and r.fun < P.fun(np.zeros(P.n))
