@@ -1,7 +1,8 @@
 r"""Block coordinate descent with greedy rules (``method="bcd"``).
 
-Solves ``min_x f(x) + sum_i r(x_i)`` for least squares, logistic regression and sparse
-quadratics (label propagation), with ``r`` zero, L1 or non-negativity. One iteration
+Solves ``min_x f(x) + sum_i r(x_i)`` for least squares, binary and multi-class (softmax)
+logistic regression and sparse quadratics (label propagation), with ``r`` zero, L1, ridge
+or non-negativity. One iteration
 
 .. math::
     b_k = \mathrm{SELECT}(\nabla f(x_k)), \qquad
@@ -26,7 +27,9 @@ where the three building blocks are chosen independently:
 
 With an L1 term, ``newton_switch=k`` switches ``"lb"``/``"la"`` updates to ``"newton"`` once the
 support has been unchanged for ``k`` steps (the active-set identification then
-superlinear-convergence scheme of the paper).
+superlinear-convergence scheme of the paper), and ``working_set=k`` runs ``k`` epochs over the
+current support before each full epoch. Least squares with ``p^2 <= nnz(X)`` runs on the Gram
+matrix (``gram``), which keeps the full gradient for the greedy rules in ``O(p)`` per update.
 
 Certificates: ``optimality = ||x - prox_r(x - grad f(x))||_inf`` always; the duality gap for
 L1-regularised least squares and logistic regression.
