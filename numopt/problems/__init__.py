@@ -9,8 +9,9 @@ from .constrained import ConstrainedProblem, ScipyConstrainedProblem, normalize_
 from .constrained_logreg import ConstrainedLogisticRegression
 from .convex_relu import ConvexReLU
 from .finite_sum import FiniteSum
-from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression,
-                     TotalVariation1D)
+from .graph import LabelPropagation, SparseQuadratic, lattice_graph
+from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
+                     SoftmaxRegression, TotalVariation1D)
 from .ot import EntropicOT
 from .pde import PoissonControl
 from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_scenario_consensus
@@ -19,6 +20,7 @@ from . import prox
 __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_composite",
            "ConstrainedProblem", "ScipyConstrainedProblem", "normalize_bounds", "FiniteSum",
            "LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
-           "TotalVariation1D", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
+           "SoftmaxLoss", "SoftmaxRegression", "TotalVariation1D", "SparseQuadratic", "LabelPropagation",
+           "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_scenario_consensus", "ConvexReLU",
            "prox"]

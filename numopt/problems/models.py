@@ -7,6 +7,7 @@ Scalings follow scikit-learn, so objectives are comparable with its estimators:
 * ``Lasso``:          ``f(w) + alpha ||w||_1``
 * ``ElasticNet``:     ``f(w) + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2``
 * ``LogisticRegression``: ``1/N sum log(1 + exp(-y_i x_i^T w)) + penalty`` with labels in {-1, +1}
+* ``SoftmaxRegression``: ``1/N sum [logsumexp(x_i^T W) - x_i^T w_{y_i}] + penalty``, ``K`` classes
 * ``QP``:             ``1/2 x^T P x + q^T x  s.t.  l <= A x <= u`` (OSQP's form)
 * ``TotalVariation1D``: ``1/2 ||x - b||^2 + lam sum_i |x_{i+1} - x_i|``
 """
@@ -22,8 +23,8 @@ from .constrained import ConstrainedProblem
 from .finite_sum import FiniteSum
 from .prox import L1, ElasticNet as ElasticNetProx, Zero
 
-__all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
-           "TotalVariation1D"]
+__all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "SoftmaxLoss",
+           "SoftmaxRegression", "QP", "TotalVariation1D"]
 
 
 def _col_sq_norms(X):
@@ -69,6 +70,9 @@ class _Data:
 
 class LeastSquares(_Data, FiniteSum):
     r"""``f(w) = 1/(2N) ||X w - y||^2`` (scikit-learn's scaling)."""
+
+    #: ``"coordinate"``: per-coordinate data (``X``, Lipschitz constants) for coordinate methods.
+    oracles = FiniteSum.oracles | {"hess", "coordinate"}
 
     def __init__(self, X, y, x0=None, name=None):
         self._set_data(X, y)
@@ -160,6 +164,7 @@ class LogisticLoss(_Data, FiniteSum):
     r"""``1/N sum_i log(1 + exp(-y_i x_i^T w)) + l2/2 ||w||^2`` with ``y_i`` in {-1, +1}."""
 
     _lipschitz_scale = 0.25
+    oracles = FiniteSum.oracles | {"hess", "coordinate"}
 
     def __init__(self, X, y, l2: float = 0.0, x0=None, name=None):
         self._set_data(X, y)
@@ -226,6 +231,83 @@ class LogisticRegression(CompositeProblem):
         super().__init__(loss, prox, x0=np.zeros(loss.n) if x0 is None else x0,
                          name=name or f"LogisticRegression-{penalty}")
         self.X, self.y, self.penalty, self.alpha = loss.X, loss.y, penalty, alpha
+
+
+class SoftmaxLoss(_Data, FiniteSum):
+    r"""Multinomial logistic loss ``1/N sum_i [logsumexp(x_i^T W) - x_i^T W_{:, y_i}] + l2/2 ||W||^2``.
+
+    The variable is ``W`` (``n_features x K``) flattened row-major: ``w[f K + c] = W[f, c]``.
+    Labels may be any values; ``classes`` holds them sorted and class ``c`` is ``classes[c]``.
+    The Hessian is bounded by Boehning's ``1/2 (I - 11^T/K) kron X^T X / N`` (Boehning, Ann.
+    Inst. Stat. Math. 44 (1992) 197-200), so ``L_{f,c} = (1 - 1/K) ||X_f||^2 / (2N)``.
+    """
+
+    oracles = FiniteSum.oracles | {"coordinate"}
+
+    def __init__(self, X, y, l2: float = 0.0, x0=None, name=None):
+        self.X = as_matrix(X, "X")
+        self.n_samples, self.n_features = self.X.shape
+        self._L = None
+        self.y = np.asarray(y).ravel()           # labels of any type
+        if self.y.shape[0] != self.n_samples:
+            raise ValueError(f"y must have length {self.n_samples} (the rows of X), got {self.y.shape[0]}")
+        self.classes, codes = np.unique(self.y, return_inverse=True)
+        if self.classes.size < 2:
+            raise ValueError(f"y must hold at least two classes, got {self.classes.size}")
+        self.K = int(self.classes.size)
+        self.codes = codes.astype(np.int64)
+        self.l2 = as_scalar(l2, "alpha", low=0.0)
+        self._lipschitz_scale, self._lipschitz_shift = 0.5 * (1.0 - 1.0 / self.K), self.l2
+        super().__init__(self.n_features * self.K, x0, name or "SoftmaxLoss")
+        self.n_components = self.n_samples
+
+    def _scores(self, w):
+        return np.asarray(self.X @ w.reshape(self.n_features, self.K))
+
+    def _probs(self, Z):
+        Z = Z - Z.max(axis=1, keepdims=True)
+        E = np.exp(Z)
+        return E / E.sum(axis=1, keepdims=True)
+
+    def _fun(self, w):
+        Z = self._scores(w)
+        mx = Z.max(axis=1)
+        lse = mx + np.log(np.exp(Z - mx[:, None]).sum(axis=1))
+        return float(np.mean(lse - Z[np.arange(self.n_samples), self.codes])) + 0.5 * self.l2 * float(w @ w)
+
+    def _grad(self, w):
+        P = self._probs(self._scores(w))
+        P[np.arange(self.n_samples), self.codes] -= 1.0
+        return np.asarray(self.X.T @ P).ravel() / self.n_samples + self.l2 * w
+
+    def _hessp(self, w, p):
+        P = self._probs(self._scores(w))
+        V = self._scores(p)
+        R = P * V - P * (P * V).sum(axis=1, keepdims=True)
+        return np.asarray(self.X.T @ R).ravel() / self.n_samples + self.l2 * p
+
+    def coordinate_lipschitz(self) -> np.ndarray:
+        return np.repeat(super().coordinate_lipschitz(), self.K)
+
+    def predict(self, w) -> np.ndarray:
+        """Predicted labels ``classes[argmax_c x_i^T W_{:, c}]``."""
+        return self.classes[np.argmax(self._scores(np.asarray(w, dtype=float)), axis=1)]
+
+
+class SoftmaxRegression(CompositeProblem):
+    r"""Multi-class (softmax) logistic regression with penalty ``"l2"`` (``alpha/2 ||W||^2``),
+    ``"l1"`` (``alpha ||W||_1``) or ``"none"``; see :class:`SoftmaxLoss` for the layout of ``W``."""
+
+    def __init__(self, X, y, penalty: str = "l2", alpha: float = 1.0, x0=None, name=None):
+        if penalty not in ("l2", "l1", "none", None):
+            raise ValueError(f"penalty must be 'l2', 'l1' or 'none', got {penalty!r}")
+        penalty = "none" if penalty is None else penalty
+        alpha = as_scalar(alpha, "alpha", low=0.0)
+        loss = SoftmaxLoss(X, y, l2=alpha if penalty == "l2" else 0.0)
+        prox = L1(alpha) if penalty == "l1" else Zero()
+        super().__init__(loss, prox, x0=np.zeros(loss.n) if x0 is None else x0,
+                         name=name or f"SoftmaxRegression-{penalty}")
+        self.X, self.y, self.penalty, self.alpha, self.K = loss.X, loss.y, penalty, alpha, loss.K
 
 
 class QP(ConstrainedProblem):

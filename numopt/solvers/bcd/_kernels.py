@@ -1,0 +1,914 @@
+r"""numba kernels of block coordinate descent (Nutini, Laradji & Schmidt, JMLR 2022).
+
+Everything per iteration happens here: gradient bookkeeping, greedy block selection,
+block updates and the forest (message-passing) solves. Module-level functions over arrays
+and scalars, updating arrays in place.
+
+Problem encoding (``kind``), with the matrix in CSC form ``(indptr, indices, data)``:
+
+* ``0`` least squares ``f = invN/2 ||X x - y||^2``; ``aux = X x`` is maintained;
+* ``1`` logistic ``f = invN sum log(1 + exp(-y_i (X x)_i))``; ``aux = X x``;
+* ``2`` quadratic ``f = 1/2 x^T A x - y^T x`` (``A`` symmetric, e.g. a graph Laplacian);
+  ``aux = A x - y`` (the gradient itself) is maintained;
+* ``3`` softmax regression ``f = invN sum_i [logsumexp((X W)_i) - (X W)_{i, y_i}]`` with
+  ``x = vec(W)`` row-major (``j = f K + c``) and ``aux = vec(X W)`` (``n x K`` row-major).
+
+Separable term (``reg``): ``0`` none, ``1`` ``alpha ||x||_1``, ``2`` ``alpha 1^T x`` plus
+``x >= 0``. Rules (``rule``): 0 cyclic, 1 random, 2 Lipschitz sampling, 3 GS, 4 GSL,
+5 GSD, 6 GSQ. Updates (``update``): 0 gradient step with the block constant ``L_b``,
+1 backtracking estimate of ``L_b``, 2 matrix update with a fixed upper bound ``H_b`` of the
+block Hessian (exact block minimisation for quadratics; message passing on forest blocks),
+3 Newton with the exact block Hessian and an Armijo line search (proximal Newton when
+``reg > 0``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._jit import njit
+
+# ----------------------------------------------------------------------------------------
+# scalar helpers
+
+
+@njit
+def _sigmoid(t):
+    if t >= 0.0:
+        return 1.0 / (1.0 + np.exp(-t))
+    e = np.exp(t)
+    return e / (1.0 + e)
+
+
+@njit
+def _log1pexp(t):
+    if t > 0.0:
+        return t + np.log1p(np.exp(-t))
+    return np.log1p(np.exp(t))
+
+
+@njit
+def _dphi(kind, zi, yi):
+    """Derivative of the per-sample loss at ``z_i``."""
+    if kind == 0:
+        return zi - yi
+    return -yi * _sigmoid(-yi * zi)
+
+
+@njit
+def _curv(kind, zi, yi, exact):
+    """Per-sample curvature weight: 1 (least squares), 1/4 (logistic bound) or exact."""
+    if kind == 0:
+        return 1.0
+    if exact:
+        s = _sigmoid(yi * zi)
+        return s * (1.0 - s)
+    return 0.25
+
+
+@njit
+def _prox(v, thr, reg):
+    if reg == 0:
+        return v
+    if reg == 1:
+        if v > thr:
+            return v - thr
+        if v < -thr:
+            return v + thr
+        return 0.0
+    return max(v - thr, 0.0)
+
+
+@njit
+def _regval(xi, alpha, reg):
+    if reg == 0:
+        return 0.0
+    if reg == 1:
+        return alpha * abs(xi)
+    return alpha * xi
+
+
+@njit
+def _min_norm_subgrad(gi, xi, alpha, reg):
+    """The minimum-norm element of ``grad_i f + partial r(x_i)`` (GS-s)."""
+    if reg == 0:
+        return gi
+    if reg == 1:
+        if xi > 0.0:
+            return gi + alpha
+        if xi < 0.0:
+            return gi - alpha
+        if gi > alpha:
+            return gi - alpha
+        if gi < -alpha:
+            return gi + alpha
+        return 0.0
+    gg = gi + alpha
+    if xi > 0.0:
+        return gg
+    return min(gg, 0.0)
+
+
+@njit
+def _gsq_score(gi, xi, L, alpha, reg):
+    """Decrease of the prox-linear model ``g d + L/2 d^2 + r(x+d) - r(x)`` (GS-q)."""
+    d = _prox(xi - gi / L, alpha / L, reg) - xi
+    xn = xi + d
+    if reg == 2 or (reg == 1 and ((xi > 0.0 and xn >= 0.0) or (xi < 0.0 and xn <= 0.0))):
+        # r is linear between x and x + d: fold it into the slope (no cancellation)
+        sl = gi + (-alpha if (reg == 1 and xi < 0.0) else alpha)
+        return -d * (sl + 0.5 * L * d)
+    return -(gi * d + 0.5 * L * d * d + _regval(xn, alpha, reg) - _regval(xi, alpha, reg))
+
+
+# ----------------------------------------------------------------------------------------
+# objective and gradients
+
+
+@njit
+def _row_lse(aux, i, K):
+    """``log sum_c exp(aux[i, c])`` for the row-major ``n x K`` scores of softmax regression."""
+    mx = -np.inf
+    for c in range(K):
+        mx = max(mx, aux[i * K + c])
+    s = 0.0
+    for c in range(K):
+        s += np.exp(aux[i * K + c] - mx)
+    return mx + np.log(s)
+
+
+@njit
+def _sm_value(y, invN, aux):
+    K = aux.size // y.size
+    s = 0.0
+    for i in range(y.size):
+        s += _row_lse(aux, i, K) - aux[i * K + int(y[i])]
+    return invN * s
+
+
+@njit
+def _sm_full_grad(indptr, indices, data, y, invN, l2, x, aux, rho, g):
+    n = y.size
+    K = aux.size // n
+    for i in range(n):
+        lse = _row_lse(aux, i, K)
+        for c in range(K):
+            rho[i * K + c] = np.exp(aux[i * K + c] - lse) - (1.0 if c == int(y[i]) else 0.0)
+    for f in range(indptr.size - 1):
+        for c in range(K):
+            s = 0.0
+            for k in range(indptr[f], indptr[f + 1]):
+                s += data[k] * rho[indices[k] * K + c]
+            g[f * K + c] = invN * s + l2 * x[f * K + c]
+
+
+@njit
+def _sm_coord_grad(indptr, indices, data, y, invN, l2, x, aux, j):
+    K = aux.size // y.size
+    f = j // K
+    c = j % K
+    s = 0.0
+    for k in range(indptr[f], indptr[f + 1]):
+        i = indices[k]
+        pc = np.exp(aux[i * K + c] - _row_lse(aux, i, K))
+        s += data[k] * (pc - (1.0 if c == int(y[i]) else 0.0))
+    return invN * s + l2 * x[j]
+
+
+@njit
+def _sm_weight(aux, i, K, ca, cb, exact):
+    """Softmax curvature weight of sample ``i`` for classes ``(ca, cb)``: exact
+    ``p_a (delta_ab - p_b)`` or Boehning's bound ``1/2 (delta_ab - 1/K)``."""
+    if exact:
+        lse = _row_lse(aux, i, K)
+        pa = np.exp(aux[i * K + ca] - lse)
+        pb = np.exp(aux[i * K + cb] - lse)
+        return pa * ((1.0 if ca == cb else 0.0) - pb)
+    return 0.5 * (1.0 - 1.0 / K) if ca == cb else -0.5 / K
+
+
+@njit
+def _sm_change(indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, dz):
+    K = aux.size // y.size
+    sq = 0.0
+    for a in range(m):
+        j = blk[a]
+        sq += l2 * t * d[a] * (x[j] + 0.5 * t * d[a])     # exact difference of squares
+        f = j // K
+        for k in range(indptr[f], indptr[f + 1]):
+            dz[indices[k] * K + j % K] += data[k] * d[a]
+    s = 0.0
+    for a in range(m):
+        f = blk[a] // K
+        for k in range(indptr[f], indptr[f + 1]):
+            i = indices[k]
+            touched = False
+            for c in range(K):
+                if dz[i * K + c] != 0.0:
+                    touched = True
+            if not touched:
+                continue
+            # lse(a + delta) - lse(a) = log1p(sum_c softmax(a)_c expm1(delta_c)): no cancellation
+            old = _row_lse(aux, i, K)
+            e = 0.0
+            for c in range(K):
+                e += np.exp(aux[i * K + c] - old) * np.expm1(t * dz[i * K + c])
+            s += np.log1p(e) - t * dz[i * K + int(y[i])]
+            for c in range(K):
+                dz[i * K + c] = 0.0
+    return sq + invN * s
+
+
+@njit
+def smooth_value(kind, data_y, invN, l2, x, aux):
+    """The smooth part ``f(x)`` (plus ``l2/2 ||x||^2``) from the maintained ``aux``."""
+    s = 0.0
+    for j in range(x.size):
+        s += 0.5 * l2 * x[j] * x[j]
+    if kind == 3:
+        return s + _sm_value(data_y, invN, aux)
+    q = 0.0
+    if kind == 0:
+        for i in range(aux.size):
+            r = aux[i] - data_y[i]
+            q += r * r
+        return s + 0.5 * invN * q
+    if kind == 1:
+        for i in range(aux.size):
+            q += _log1pexp(-data_y[i] * aux[i])
+        return s + invN * q
+    for i in range(x.size):
+        q += x[i] * (aux[i] - data_y[i])
+    return s + 0.5 * q
+
+
+@njit
+def objective(kind, y, invN, l2, x, aux, alpha, reg):
+    s = smooth_value(kind, y, invN, l2, x, aux)
+    for i in range(x.size):
+        s += _regval(x[i], alpha, reg)
+    return s
+
+
+@njit
+def full_grad(kind, indptr, indices, data, y, invN, l2, x, aux, rho, g):
+    """``g = grad f(x)``; for kinds 0/1 this costs ``O(nnz)`` (``rho`` is workspace)."""
+    p = g.size
+    if kind == 3:
+        _sm_full_grad(indptr, indices, data, y, invN, l2, x, aux, rho, g)
+        return
+    if kind == 2:
+        for j in range(p):
+            g[j] = aux[j] + l2 * x[j]
+        return
+    for i in range(aux.size):
+        rho[i] = _dphi(kind, aux[i], y[i])
+    for j in range(p):
+        s = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            s += data[k] * rho[indices[k]]
+        g[j] = invN * s + l2 * x[j]
+
+
+@njit
+def coord_grad(kind, indptr, indices, data, y, invN, l2, x, aux, j):
+    if kind == 3:
+        return _sm_coord_grad(indptr, indices, data, y, invN, l2, x, aux, j)
+    if kind == 2:
+        return aux[j] + l2 * x[j]
+    s = 0.0
+    for k in range(indptr[j], indptr[j + 1]):
+        i = indices[k]
+        s += data[k] * _dphi(kind, aux[i], y[i])
+    return invN * s + l2 * x[j]
+
+
+@njit
+def apply_step(kind, indptr, indices, data, x, aux, blk, m, d):
+    """``x_b += d`` and the matching update of ``aux`` (``X_b d``, ``A_{:,b} d``; for softmax
+    variable ``j = f K + c`` moves column ``c`` of the scores by ``X_f d``)."""
+    K = x.size // (indptr.size - 1)
+    for a in range(m):
+        j = blk[a]
+        dj = d[a]
+        if dj == 0.0:
+            continue
+        x[j] += dj
+        f = j // K
+        c = j % K
+        for k in range(indptr[f], indptr[f + 1]):
+            aux[indices[k] * K + c] += data[k] * dj
+
+
+@njit
+def block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work):
+    """Dense ``H_b`` (``m x m``): ``X_b^T W X_b invN``, ``A_bb`` or the softmax block (exact or
+    Boehning's bound). ``work`` is zero on entry and exit."""
+    K = aux.size // y.size if kind == 3 else 1
+    for a in range(m):
+        fa = blk[a] // K
+        ca = blk[a] % K
+        for k in range(indptr[fa], indptr[fa + 1]):
+            i = indices[k]
+            if kind == 0 or kind == 1:
+                work[i] = data[k] * _curv(kind, aux[i], y[i], exact)
+            else:
+                work[i] = data[k]
+        for b in range(a + 1):
+            fb = blk[b] // K
+            cb = blk[b] % K
+            if kind == 2:
+                s = work[fb]
+            else:
+                s = 0.0
+                for k in range(indptr[fb], indptr[fb + 1]):
+                    i = indices[k]
+                    w = work[i]
+                    if kind == 3 and w != 0.0:
+                        w *= _sm_weight(aux, i, K, ca, cb, exact)
+                    s += data[k] * w
+                s *= invN
+            if a == b:
+                s += l2
+            H[a, b] = s
+            H[b, a] = s
+        for k in range(indptr[fa], indptr[fa + 1]):
+            work[indices[k]] = 0.0
+
+
+@njit
+def smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, gb, dz):
+    """``f(x + t U_b d) - f(x)``. ``dz`` (size of ``aux``) is workspace, zero on entry and exit."""
+    if kind == 3:
+        return _sm_change(indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, dz)
+    for a in range(m):
+        j = blk[a]
+        for k in range(indptr[j], indptr[j + 1]):
+            dz[indices[k]] += data[k] * d[a]
+    s = 0.0
+    for a in range(m):
+        xa = x[blk[a]]
+        s += l2 * t * d[a] * (xa + 0.5 * t * d[a])
+    if kind == 2:
+        lin = 0.0
+        quad = 0.0
+        for a in range(m):
+            lin += (gb[a] - l2 * x[blk[a]]) * d[a]
+            quad += d[a] * dz[blk[a]]
+        s += t * lin + 0.5 * t * t * quad
+        for a in range(m):
+            j = blk[a]
+            for k in range(indptr[j], indptr[j + 1]):
+                dz[indices[k]] = 0.0
+        return s
+    sq = s
+    s = 0.0
+    for a in range(m):
+        j = blk[a]
+        for k in range(indptr[j], indptr[j + 1]):
+            i = indices[k]
+            if dz[i] != 0.0:       # each touched row once; clearing dz as we go
+                dd = t * dz[i]
+                if kind == 0:
+                    s += dd * (aux[i] - y[i] + 0.5 * dd)      # exact difference of squares
+                else:
+                    # log(1 + e^{a + delta}) - log(1 + e^a) = log1p(sigmoid(a) expm1(delta))
+                    s += np.log1p(_sigmoid(-y[i] * aux[i]) * np.expm1(-y[i] * dd))
+                dz[i] = 0.0
+    return sq + invN * s
+
+
+# ----------------------------------------------------------------------------------------
+# block subproblems
+
+
+@njit
+def block_qp(H, gb, xb, m, alpha, reg, d, Hd, maxsweep, tol):
+    """``d = argmin g^T d + 1/2 d^T H d + r(x_b + d)`` by coordinate descent on the block.
+
+    With ``reg == 0`` a dense solve (tiny ridge for semidefinite ``H``). A non-finite ``H`` or
+    gradient gives ``d = 0``.
+    """
+    finite = True
+    for a in range(m):
+        if not (np.isfinite(gb[a]) and np.isfinite(H[a, a])):
+            finite = False
+    if not finite:
+        for a in range(m):
+            d[a] = 0.0
+        return
+    if reg == 0:
+        Hs = H[:m, :m].copy()
+        tr = 0.0
+        for a in range(m):
+            tr += Hs[a, a]
+        ridge = 1e-12 * max(tr / max(m, 1), 1e-300)
+        for a in range(m):
+            Hs[a, a] += ridge
+        sol = np.linalg.solve(Hs, -gb[:m].copy())
+        for a in range(m):
+            d[a] = sol[a]
+        return
+    for a in range(m):
+        d[a] = xb[a]            # d holds the new block value u = x_b + step during the sweeps
+        Hd[a] = 0.0
+    for _ in range(maxsweep):
+        dmax = 0.0
+        umax = 0.0
+        for a in range(m):
+            haa = H[a, a]
+            if haa <= 0.0:
+                continue
+            u = d[a]
+            q = gb[a] + Hd[a]
+            un = _prox(u - q / haa, alpha / haa, reg)
+            delta = un - u
+            if delta != 0.0:
+                d[a] = un
+                for c in range(m):
+                    Hd[c] += H[c, a] * delta
+            dmax = max(dmax, abs(delta))
+            umax = max(umax, abs(un))
+        if dmax <= tol * (1.0 + umax):
+            break
+    for a in range(m):
+        d[a] = d[a] - xb[a]     # exact: a coordinate set to 0 gives x_b + d == 0 exactly
+
+
+@njit
+def forest_solve(indptr, indices, data, blk, m, rhs, pos, z, order, parent, pw, diag, c):
+    """Solve ``A_bb z = rhs`` in ``O(|b| + nnz)`` when the graph of ``A_bb`` is a forest.
+
+    Gaussian elimination leaves-to-root in breadth-first order, then back substitution
+    (the two passes of Gaussian belief propagation on a tree). ``pos`` (size ``p``) is -1 on
+    entry and exit. Returns False (and leaves ``z`` unspecified) if a cycle is found.
+    """
+    for a in range(m):
+        pos[blk[a]] = a
+    for a in range(m):
+        parent[a] = -2          # unvisited
+        diag[a] = 0.0
+        c[a] = rhs[a]
+        j = blk[a]
+        for k in range(indptr[j], indptr[j + 1]):
+            if indices[k] == j:
+                diag[a] += data[k]
+    ok = True
+    head = 0
+    tail = 0
+    for r in range(m):
+        if parent[r] != -2:
+            continue
+        parent[r] = -1
+        pw[r] = 0.0
+        order[tail] = r
+        tail += 1
+        while head < tail:
+            v = order[head]
+            head += 1
+            jv = blk[v]
+            for k in range(indptr[jv], indptr[jv + 1]):
+                u = pos[indices[k]]
+                if u < 0 or u == v:
+                    continue
+                if parent[u] == -2:
+                    parent[u] = v
+                    pw[u] = data[k]
+                    order[tail] = u
+                    tail += 1
+                elif parent[v] != u:
+                    ok = False      # a non-tree edge: the block is not a forest
+    for a in range(m):
+        pos[blk[a]] = -1
+    if not ok:
+        return False
+    for t in range(m - 1, -1, -1):
+        v = order[t]
+        pv = parent[v]
+        if pv >= 0:
+            w = pw[v] / diag[v]
+            diag[pv] -= pw[v] * w
+            c[pv] -= w * c[v]
+    for t in range(m):
+        v = order[t]
+        pv = parent[v]
+        if pv < 0:
+            z[v] = c[v] / diag[v]
+        else:
+            z[v] = (c[v] - pw[v] * z[pv]) / diag[v]
+    return True
+
+
+# ----------------------------------------------------------------------------------------
+# selection
+
+
+@njit
+def _topk(scores, k, out):
+    """Indices of the ``k`` largest scores (ties by index) into ``out``; returns ``k``."""
+    idx = np.argsort(-scores, kind="mergesort")
+    for a in range(k):
+        out[a] = idx[a]
+    return k
+
+
+@njit
+def _topk_mask(scores, k, out):
+    """``_topk``, then overwrite ``scores`` with the 0/1 indicator of the chosen entries."""
+    _topk(scores, k, out)
+    for j in range(scores.size):
+        scores[j] = 0.0
+    for a in range(k):
+        scores[out[a]] = 1.0
+
+
+@njit
+def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, dvec, Hd, zwork, scores):
+    """Variable-block GSQ by iterative hard thresholding on ``g^T d + 1/2 d^T H d``, ``|supp d| <= tau``.
+
+    Starts from the GSD block with ``d = -g_i / L_i``; each of (at most) 10 iterations takes a
+    gradient step ``d - (g + H d) / L`` and keeps the ``tau`` entries of largest ``L_i d_i^2``
+    (the diagonal estimate of their share of the model decrease). The block is the support.
+    """
+    p = g.size
+    for j in range(p):
+        dvec[j] = -g[j] / Lc[j] if Lc[j] > 0.0 else 0.0
+        scores[j] = Lc[j] * dvec[j] * dvec[j]
+    _topk_mask(scores, tau, out)
+    for j in range(p):
+        if scores[j] == 0.0:
+            dvec[j] = 0.0
+    mu = 1.0 / Lglob
+    for _ in range(10):
+        # Hd = H dvec (H = X^T W X invN with the bound weights, or A)
+        nz = zwork.size
+        for i in range(nz):
+            zwork[i] = 0.0
+        for a in range(tau):
+            j = out[a]
+            for k in range(indptr[j], indptr[j + 1]):
+                zwork[indices[k]] += data[k] * dvec[j]
+        if kind == 2:
+            for j in range(p):
+                Hd[j] = zwork[j]
+        else:
+            for i in range(nz):
+                zwork[i] *= _curv(kind, aux[i], y[i], False)
+            for j in range(p):
+                s = 0.0
+                for k in range(indptr[j], indptr[j + 1]):
+                    s += data[k] * zwork[indices[k]]
+                Hd[j] = invN * s
+        change = 0.0
+        for j in range(p):
+            nd = dvec[j] - mu * (g[j] + Hd[j] + l2 * dvec[j])
+            scores[j] = Lc[j] * nd * nd
+            Hd[j] = nd
+        _topk_mask(scores, tau, out)
+        for j in range(p):
+            nd = Hd[j] if scores[j] != 0.0 else 0.0
+            change += (nd - dvec[j]) ** 2
+            dvec[j] = nd
+        if change < 1e-20:
+            break
+    for i in range(zwork.size):
+        zwork[i] = 0.0              # shared workspace: must be zero on exit
+
+
+@njit
+def coord_scores(rule, g, x, Lc, dg, alpha, reg, scores):
+    """Per-coordinate greedy scores for variable blocks (GS, GSL, GSD; GS-q when ``reg > 0``)."""
+    for j in range(g.size):
+        if rule == 6:
+            scores[j] = _gsq_score(g[j], x[j], Lc[j], alpha, reg) if Lc[j] > 0 else 0.0
+            continue
+        s = _min_norm_subgrad(g[j], x[j], alpha, reg)
+        s = s * s
+        if rule == 4:
+            s = s / dg[j] if dg[j] > 0 else 0.0
+        elif rule == 5:
+            s = s / Lc[j] if Lc[j] > 0 else 0.0
+        scores[j] = s
+
+
+@njit
+def _block_score(rule, b, bptr, bidx, g, x, Lb, Lc, Hinv, alpha, reg):
+    s = 0.0
+    L = Lb[b]
+    if rule == 6 and reg == 0:
+        m = bptr[b + 1] - bptr[b]
+        for a in range(m):
+            ga = g[bidx[bptr[b] + a]]
+            for c in range(m):
+                s += ga * Hinv[b, a, c] * g[bidx[bptr[b] + c]]
+        return s
+    for t in range(bptr[b], bptr[b + 1]):
+        j = bidx[t]
+        if rule == 6:
+            s += _gsq_score(g[j], x[j], L, alpha, reg) if L > 0 else 0.0
+            continue
+        v = _min_norm_subgrad(g[j], x[j], alpha, reg)
+        v = v * v
+        if rule == 5:
+            v = v / Lc[j] if Lc[j] > 0 else 0.0
+        s += v
+    if rule == 4:
+        s = s / L if L > 0 else 0.0
+    return s
+
+
+@njit
+def _distinct_roots(v, indptr, indices, member, label, uf, roots):
+    """Union-find roots of the neighbours ``u`` of ``v`` with ``member[u] == label`` into ``roots``.
+
+    Returns how many, or -1 if two lie in the same tree (adding ``v`` would close a cycle).
+    """
+    cnt = 0
+    for k in range(indptr[v], indptr[v + 1]):
+        u = indices[k]
+        if u == v or member[u] != label:
+            continue
+        r = u
+        while uf[r] != r:
+            uf[r] = uf[uf[r]]       # path halving
+            r = uf[r]
+        for q in range(cnt):
+            if roots[q] == r:
+                return -1
+        roots[cnt] = r
+        cnt += 1
+    return cnt
+
+
+@njit
+def greedy_forest(scores, indptr, indices, order_buf, uf, sel, out):
+    """Variable forest block: scan coordinates by decreasing score, keep ``v`` if its selected
+    neighbours lie in pairwise distinct trees (union-find), so the block's graph stays a forest."""
+    p = scores.size
+    idx = np.argsort(-scores, kind="mergesort")
+    for j in range(p):
+        uf[j] = j
+        sel[j] = 0
+    m = 0
+    for t in range(p):
+        v = idx[t]
+        if scores[v] <= 0.0:
+            break
+        cnt = _distinct_roots(v, indptr, indices, sel, 1, uf, order_buf)
+        if cnt < 0:
+            continue
+        sel[v] = 1
+        for q in range(cnt):
+            uf[order_buf[q]] = v
+        out[m] = v
+        m += 1
+    return m
+
+
+# ----------------------------------------------------------------------------------------
+# the batch of iterations
+
+
+@njit
+def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
+              rule, update, variable, tau, forest, bptr, bidx, Lb, Lc, dg, Hinv, Lhat, Lglob,
+              cum_prob, n_iter, cyc, seed, gtrack, trace, stats):
+    """Run ``n_iter`` block iterations in place on ``x`` and ``aux``.
+
+    ``stats`` (int64, 4): [cyclic position, function evaluations in line searches,
+    forest-solve fallbacks, block coordinates updated]. ``trace``, if non-empty, receives
+    ``F(x)`` after every iteration. Returns the cyclic position.
+    """
+    np.random.seed(seed)
+    p = x.size
+    nb = bptr.size - 1
+    n_aux = aux.size
+    mmax = tau if variable else 0
+    if not variable:
+        for b in range(nb):
+            mmax = max(mmax, bptr[b + 1] - bptr[b])
+    if forest and variable:
+        mmax = p
+    g = gtrack
+    rho = np.zeros(n_aux)
+    work = np.zeros(max(n_aux, p))
+    dz = np.zeros(n_aux)
+    blk = np.empty(max(mmax, 1), dtype=np.int64)
+    gb = np.zeros(max(mmax, 1))
+    xb = np.zeros(max(mmax, 1))
+    d = np.zeros(max(mmax, 1))
+    Hd = np.zeros(max(mmax, 1))
+    hdim = 1 if (forest and kind == 2 and reg == 0) else max(mmax, 1)
+    H = np.zeros((hdim, hdim))      # forest blocks need no dense matrix (unless a fallback)
+    scores = np.zeros(p if variable else nb)
+    ibuf = np.empty(max(p, 1), dtype=np.int64)
+    ibuf2 = np.empty(max(p, 1), dtype=np.int64)
+    pos = np.full(p, -1, dtype=np.int64)
+    fbuf = np.zeros(max(mmax, 1))
+    fbuf2 = np.zeros(max(mmax, 1))
+    cbuf = np.zeros(max(mmax, 1))
+    dvec = np.zeros(p)
+    hdw = np.zeros(p)
+    greedy = rule >= 3
+    for it in range(n_iter):
+        # ---- gradient (full for greedy rules)
+        if greedy:
+            full_grad(kind, indptr, indices, data, y, invN, l2, x, aux, rho, g)
+        # ---- selection
+        m = 0
+        if variable:
+            if forest:
+                if rule == 1:
+                    for j in range(p):
+                        scores[j] = np.random.random()
+                else:
+                    coord_scores(4 if rule == 4 else 3, g, x, Lc, Lc, alpha, reg, scores)
+                m = greedy_forest(scores, indptr, indices, ibuf, ibuf2, pos, blk)
+                for j in range(p):
+                    pos[j] = -1
+                if m == 0:
+                    break
+            elif rule == 0:
+                for a in range(tau):
+                    blk[a] = (cyc + a) % p
+                cyc = (cyc + tau) % p
+                m = tau
+            elif rule == 1 or rule == 2:
+                # tau distinct coordinates, uniformly or with probability proportional to L_i
+                m = 0
+                while m < tau:
+                    u = np.random.random() * cum_prob[p - 1]
+                    j = np.searchsorted(cum_prob, u, side="right")
+                    if j >= p:
+                        j = p - 1
+                    dup = False
+                    for a in range(m):
+                        if blk[a] == j:
+                            dup = True
+                    if not dup:
+                        blk[m] = j
+                        m += 1
+            elif rule == 6 and reg == 0:
+                _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, blk, dvec, hdw, work[:n_aux], scores)
+                m = tau
+            else:
+                coord_scores(rule, g, x, Lc, dg, alpha, reg, scores)
+                m = _topk(scores, tau, blk)
+        else:
+            if rule == 0:
+                b = cyc
+                cyc = (cyc + 1) % nb
+            elif rule == 1 or rule == 2:
+                u = np.random.random() * cum_prob[nb - 1]
+                b = np.searchsorted(cum_prob, u, side="right")
+                if b >= nb:
+                    b = nb - 1
+            else:
+                b = 0
+                best = -1.0
+                for c in range(nb):
+                    s = _block_score(rule, c, bptr, bidx, g, x, Lb, Lc, Hinv, alpha, reg)
+                    scores[c] = s
+                    if s > best:
+                        best = s
+                        b = c
+            m = bptr[b + 1] - bptr[b]
+            for a in range(m):
+                blk[a] = bidx[bptr[b] + a]
+        # ---- block gradient
+        for a in range(m):
+            j = blk[a]
+            xb[a] = x[j]
+            if greedy:
+                gb[a] = g[j]
+            else:
+                gb[a] = coord_grad(kind, indptr, indices, data, y, invN, l2, x, aux, j)
+        # ---- update
+        if update == 0 or update == 1:
+            if update == 0:
+                if variable:
+                    if m == 1:
+                        L = Lc[blk[0]]
+                    else:
+                        if H.shape[0] < m:
+                            H = np.zeros((m, m))
+                        block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, False, H, work)
+                        L = np.linalg.eigvalsh(H[:m, :m])[m - 1]
+                else:
+                    L = Lb[b]
+            else:
+                L = 0.0
+                for a in range(m):
+                    L = max(L, Lhat[blk[a]])
+            if L <= 0.0:
+                L = 1.0
+            while True:
+                for a in range(m):
+                    d[a] = _prox(xb[a] - gb[a] / L, alpha / L, reg) - xb[a]
+                if update == 0:
+                    break
+                lin = 0.0
+                nrm = 0.0
+                for a in range(m):
+                    lin += gb[a] * d[a]
+                    nrm += d[a] * d[a]
+                if nrm == 0.0:
+                    break
+                stats[1] += 1
+                ch = smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, 1.0, gb, dz)
+                if ch <= lin + 0.5 * L * nrm * (1.0 + 1e-10) or L > 1e300:
+                    break
+                L *= 2.0
+            if update == 1:
+                for a in range(m):
+                    Lhat[blk[a]] = L
+        else:
+            exact = update == 3
+            if forest and kind == 2 and reg == 0:
+                for a in range(m):
+                    fbuf[a] = -gb[a]
+                ok = forest_solve(indptr, indices, data, blk, m, fbuf, pos, d, ibuf, ibuf2, fbuf2, Hd, cbuf)
+                if not ok:
+                    stats[2] += 1
+                    if H.shape[0] < m:
+                        H = np.zeros((m, m))
+                    block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
+                    block_qp(H, gb, xb, m, alpha, reg, d, Hd, 200, 1e-13)
+            else:
+                block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
+                block_qp(H, gb, xb, m, alpha, reg, d, Hd, 500, 1e-14)
+            if exact and (kind == 1 or kind == 3):
+                # Armijo backtracking on F along d (prox-Newton)
+                dec = 0.0
+                for a in range(m):
+                    dec += gb[a] * d[a] + _regval(xb[a] + d[a], alpha, reg) - _regval(xb[a], alpha, reg)
+                t = 1.0
+                accepted = dec >= 0.0           # no predicted decrease (round-off level): full step
+                ch = 0.0
+                for _ in range(50):
+                    if accepted:
+                        break
+                    stats[1] += 1
+                    ch = smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, gb, dz)
+                    rch = 0.0
+                    for a in range(m):
+                        rch += _regval(xb[a] + t * d[a], alpha, reg) - _regval(xb[a], alpha, reg)
+                    if ch + rch <= 1e-4 * t * dec:      # False for nan (overflowing trial steps)
+                        accepted = True
+                    else:
+                        t *= 0.5
+                if not accepted and not np.isfinite(ch):
+                    t = 0.0                             # trial steps overflow: leave the block
+                for a in range(m):
+                    d[a] *= t
+        apply_step(kind, indptr, indices, data, x, aux, blk, m, d)
+        stats[3] += m
+        if trace.size > 0:
+            trace[it] = objective(kind, y, invN, l2, x, aux, alpha, reg)
+    stats[0] = cyc
+    return cyc
+
+
+# ----------------------------------------------------------------------------------------
+# partitions over a graph
+
+
+@njit
+def forest_colouring(order, indptr, indices, max_forests):
+    """Greedy partition of the nodes into forests: each node (in ``order``) joins the first
+    forest in which its already-assigned neighbours lie in pairwise distinct trees."""
+    p = order.size
+    uf = np.empty((max_forests, p), dtype=np.int64)
+    for f in range(max_forests):
+        for j in range(p):
+            uf[f, j] = j
+    colour = np.full(p, -1, dtype=np.int64)
+    roots = np.empty(p, dtype=np.int64)
+    for t in range(p):
+        v = order[t]
+        for f in range(max_forests):
+            cnt = _distinct_roots(v, indptr, indices, colour, f, uf[f], roots)
+            if cnt >= 0:
+                colour[v] = f
+                for q in range(cnt):
+                    uf[f, roots[q]] = v
+                break
+    return colour
+
+
+@njit
+def independent_colouring(order, indptr, indices):
+    """Greedy colouring into independent sets (the "red-black" partition for a bipartite graph)."""
+    p = order.size
+    colour = np.full(p, -1, dtype=np.int64)
+    used = np.full(p + 1, -1, dtype=np.int64)
+    for t in range(p):
+        v = order[t]
+        for k in range(indptr[v], indptr[v + 1]):
+            u = indices[k]
+            if u != v and colour[u] >= 0:
+                used[colour[u]] = v
+        c = 0
+        while used[c] == v:
+            c += 1
+        colour[v] = c
+    return colour
