@@ -10,10 +10,11 @@ or non-negativity. One iteration
 
 where the three building blocks are chosen independently:
 
-* ``partition``: fixed blocks (``"order"``, ``"sort"`` by ``L_i``, ``"balanced"``), variable
-  blocks of ``block_size`` coordinates chosen each iteration (``"variable"``), forest blocks
-  of the graph of a sparse quadratic (``"forest"``, ``"redblack"``, ``"variable-forest"``)
-  or a user list of index arrays;
+* ``partition``: fixed blocks (``"order"``, ``"sort"`` by ``L_i``, ``"balanced"``, and
+  ``"hsort"``/``"havg"`` ranking by the Hessian-bound row sums), variable blocks of
+  ``block_size`` coordinates chosen each iteration (``"variable"``), forest blocks of the graph
+  of a sparse quadratic (``"forest"``, ``"redblack"``, ``"variable-forest"``, and the two lattice
+  combs ``"comb"``) or a user list of index arrays;
 * ``rule``: ``"cyclic"``, ``"random"``, ``"lipschitz"`` (sampling ``P(b) ~ L_b``), and the
   greedy Gauss-Southwell family ``"gs"`` (``max ||g_b||``), ``"gsl"`` (``||g_b|| / sqrt(L_b)``),
   ``"gsd"`` (``||g_b||_{D_b^{-1}}``, ``D = diag(L_i)``), ``"gsq"`` (``g_b^T H_b^{-1} g_b``;
@@ -46,13 +47,14 @@ import numpy as np
 
 from ...driver import Solver, SolverState
 from ...options import DriverOptions, opt
+from ...problems.composite import CompositeProblem
 from ...registry import register
 from ...result import Status
 
 RULES = {"cyclic": 0, "random": 1, "lipschitz": 2, "gs": 3, "gsl": 4, "gsd": 5, "gsq": 6}
 UPDATES = {"lb": 0, "la": 1, "hb": 2, "newton": 3}
-FIXED = ("order", "sort", "balanced", "avg")
-GRAPH = ("forest", "redblack")
+FIXED = ("order", "sort", "balanced", "avg", "hsort", "havg")
+GRAPH = ("forest", "redblack", "comb")
 PARTITIONS = FIXED + GRAPH + ("variable", "variable-forest")
 
 
@@ -61,8 +63,9 @@ class BCDOptions(DriverOptions):
     maxiter: int = opt(1000, "Maximum number of steps (each step runs `batch` block iterations).", kind=int)
     rule: str = opt("cyclic", "Block selection: 'cyclic', 'random', 'lipschitz', 'gs', 'gsl', 'gsd', 'gsq'.",
                     kind=str)
-    partition: object = opt("order", "'order', 'sort', 'balanced' (alias 'avg'), 'variable', 'forest', "
-                            "'redblack', 'variable-forest', or a list of index arrays.", kind=(str, list, tuple))
+    partition: object = opt("order", "'order', 'sort', 'balanced' (alias 'avg'), 'hsort', 'havg', 'variable', "
+                            "'forest', 'redblack', 'comb' (lattices), 'variable-forest', or a list of index "
+                            "arrays.", kind=(str, list, tuple))
     block_size: int = opt(1, "Block size tau for the fixed and variable partitions.", kind=int)
     update: str = opt("lb", "Block update: 'lb', 'la', 'hb', 'newton'.", kind=str)
     gtol: float = opt(1e-6, "Stop when ||x - prox(x - grad f)||_inf <= gtol.", kind=(int, float))
@@ -130,8 +133,8 @@ class BCDState(SolverState):
 class _Setup:
     """Everything fixed for a run: encoded problem, partition, block constants, sampling weights."""
 
-    def __init__(self, enc, options, rng):
-        from .partition import as_blocks, fixed_partition, graph_partition
+    def __init__(self, enc, options, rng, problem=None):
+        from .partition import as_blocks, comb_partition, fixed_partition, graph_partition
         self.enc, self.rng = enc, rng
         p, tau = enc.p, min(options.block_size, enc.p)
         part = options.partition
@@ -139,8 +142,8 @@ class _Setup:
         self.variable = part in ("variable", "variable-forest")
         self.forest = part in GRAPH + ("variable-forest",)
         if self.forest and (enc.kind != 2 or enc.ls is not None):
-            raise ValueError(f"partition {part!r} needs a sparse quadratic (SparseQuadratic / "
-                             "LabelPropagation) problem")
+            raise ValueError(f"option partition={part!r} needs a sparse quadratic (SparseQuadratic / "
+                             "LabelPropagation) problem" + (" on a lattice graph" if part == "comb" else ""))
         if enc.kind == 3 and self.variable and options.rule == "gsq" and enc.reg == 0:
             raise ValueError("rule 'gsq' with variable blocks is not available for softmax regression")
         self.rule, self.tau = RULES[options.rule], tau
@@ -150,10 +153,14 @@ class _Setup:
         else:
             if isinstance(part, (list, tuple)):
                 self.ptr, self.idx = as_blocks(part, p)
+            elif part == "comb":
+                smooth = problem.smooth if isinstance(problem, CompositeProblem) else problem
+                self.ptr, self.idx = comb_partition(smooth)
             elif part in GRAPH:
                 self.ptr, self.idx = graph_partition(part, enc.M, self.Lc)
             else:
-                self.ptr, self.idx = fixed_partition(part, p, tau, self.Lc)
+                rank = enc.hessian_row_sums() if part in ("hsort", "havg") else self.Lc
+                self.ptr, self.idx = fixed_partition(part, p, tau, rank)
             self.nb = self.ptr.size - 1
         sizes = np.diff(self.ptr)
         needs_Lb = not self.variable and (options.update == "lb" or options.rule in ("gsl", "lipschitz")
@@ -246,7 +253,7 @@ class BCD(Solver):
         from .problem_data import encode
         enc = encode(problem, options.gram)
         rng = _rng(options.rng)
-        self._setup = setup = _Setup(enc, options, rng)
+        self._setup = setup = _Setup(enc, options, rng, problem)
         x = np.array(x0, dtype=float)
         if x.shape != (enc.p,):
             raise ValueError(f"x0 must have shape ({enc.p},), got {x.shape}")
