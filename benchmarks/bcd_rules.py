@@ -139,7 +139,8 @@ def main(argv=None):
     W = lattice_graph(50, 50, 1e5)
     lab = rngd.choice(2500, 100, replace=False)
     D = LabelPropagation(W, lab, 10.0 * rngd.standard_normal(100))
-    graph_curves(D, "D: lattice 50x50 label propagation", os.path.join(args.out, "bcd_rules_D_lattice.png"))
+    graph_curves(D, "D: lattice 50x50 label propagation", os.path.join(args.out, "bcd_rules_D_lattice.png"),
+                 lattice=True)
 
     from sklearn.datasets import make_moons
     from sklearn.neighbors import kneighbors_graph
@@ -151,9 +152,10 @@ def main(argv=None):
     graph_curves(E, "E: two-moons 5-NN label propagation", os.path.join(args.out, "bcd_rules_E_moons.png"))
 
 
-def graph_curves(P, title, path, iters=100):
+def graph_curves(P, title, path, iters=100, lattice=False):
     fs = P.fun(P.solution())
     c = {
+        **({"lattice combs (2 trees), exact": run(P, iters, partition="comb", update="hb")} if lattice else {}),
         "tree partition (forests), exact": run(P, iters, partition="forest", update="hb"),
         "greedy GSL forest, exact": run(P, iters, partition="variable-forest", rule="gsl", update="hb"),
         "red-black, exact": run(P, iters, partition="redblack", update="hb"),
