@@ -77,7 +77,8 @@ class FedADMMOptions(DriverOptions):
     noise_std: float = opt(0.0, "Standard deviation of additive Gaussian noise on the downlink.", kind=(int, float))
     uplink_noise_std: float | None = opt(None, "Uplink noise standard deviation (default: noise_std).",
                                          kind=(int, float))
-    continue_updates: bool = opt(True, "dual-free: unscheduled clients keep updating with their last model.",
+    continue_updates: bool = opt(True, "dual-free: unscheduled clients keep updating with their last model "
+                                 "(fewer rounds without noise; a higher error under noise, see docs/admm.md).",
                                  kind=bool)
     eps_abs: float = opt(1e-10, "Absolute tolerance on the primal and dual residuals.", kind=(int, float))
     eps_rel: float = opt(1e-10, "Relative tolerance on the primal and dual residuals.", kind=(int, float))
