@@ -30,7 +30,7 @@ on first contact ``w_k = (A_k + rho I)^{-1}(b_k + rho v~)``, ``z^_k = v~``). The
 no dual; it uploads ``z^_k + (b_k - A_k w_k)/rho`` (``= w_k + u_k`` with the dual implied by its
 last primal optimality condition) plus uplink noise, and the server averages the latest
 uploads as in the standard variant. Without noise and with full participation this is
-exactly standard ADMM (``z^_k = z``). With noise it is standard ADMM driven by
+exactly standard ADMM (``z^_k = z``). With downlink noise (full participation) it is standard ADMM driven by
 ``z^_k = z + e_k``, ``e_k <- (n_k + e_k)/2``: the single received copy is low-pass filtered
 (stationary variance ``sigma^2/3`` instead of ``sigma^2``) instead of being used twice, which
 lowers the steady-state error (measured in ``docs/admm.md``). Note that averaging the raw
