@@ -1,21 +1,16 @@
-"""``fed-admm``: the dual-free recursion equals standard federated ADMM, reaches the WLS
-solution, converges under random scheduling, and its behaviour under link noise."""
+"""``fed-admm``: the dual-free recursion equals standard federated ADMM without noise, reaches
+the WLS solution, converges under random scheduling, and has a lower steady-state error than
+standard ADMM under link noise (the paper's robustness claim, over several seeds)."""
 import numpy as np
 import pytest
 
 import numopt
-from numopt.problems.splitting import FederatedWLS
+from numopt.problems.splitting import FederatedWLS, make_federated_wls
 
 
 @pytest.fixture(scope="module")
 def wls():
-    g = np.random.default_rng(0)
-    K, d = 10, 5
-    X = [g.standard_normal((20, d)) for _ in range(K)]
-    wt = g.standard_normal(d)
-    y = [Xk @ wt + 0.1 * g.standard_normal(20) for Xk in X]
-    lam = [g.uniform(0.5, 2.0, 20) for _ in range(K)]
-    return FederatedWLS(X, y, lam)
+    return make_federated_wls(n_clients=10, n=5, m=20, rng=0)
 
 
 def _run(pb, **opts):
@@ -53,19 +48,36 @@ def test_random_scheduling_converges_and_continued_updates_save_rounds(wls):
     assert cont.nit < 0.7 * std.nit          # unscheduled clients that keep updating save rounds
 
 
-def test_noise_behaviour(wls):
-    """Under additive link noise both variants reach a bounded steady-state error. With full
-    participation and the same noise draws they coincide: the dual elimination is an exact
-    identity. (The paper's claim of a lower steady-state error is NOT reproduced by this
-    reconstruction; see docs/admm.md.)"""
-    for seed in range(3):
-        std, _ = _run(wls, variant="standard", noise_std=1e-2, maxiter=400, rng=seed)
-        dfr, _ = _run(wls, variant="dual-free", noise_std=1e-2, maxiter=400, rng=seed)
-        assert std.status_name == dfr.status_name == "MAXITER"
-        assert np.allclose(std.history["msd"], dfr.history["msd"], rtol=1e-6, atol=1e-14)
-        ss = np.mean(dfr.history["msd"][-200:])
-        assert 1e-8 < ss < 1e-3                       # bounded, noise-limited
-        assert np.mean(dfr.history["msd"][-100:]) < 3 * np.mean(dfr.history["msd"][-200:-100])  # no drift
+def _steady_msd(pb, variant, seed, rounds=600, **opts):
+    res, _ = _run(pb, variant=variant, maxiter=rounds, rng=seed, **opts)
+    assert res.status_name == "MAXITER"                  # noise: the residual test is never met
+    msd = np.asarray(res.history["msd"])
+    assert np.mean(msd[-150:]) < 3 * np.mean(msd[-300:-150])   # stationary, no random-walk drift
+    return float(np.mean(msd[rounds // 2:]))
+
+
+@pytest.mark.parametrize("uplink, prob, cont, margin", [
+    (0.0, 1.0, True, 0.5),      # downlink noise only: measured ratio 0.35
+    (None, 1.0, True, 0.9),     # noise on both links: 0.80
+    (None, 0.5, False, 0.95),   # random scheduling, idle unscheduled clients: 0.85
+])
+def test_dual_free_is_more_robust_to_link_noise(wls, uplink, prob, cont, margin):
+    """The paper's claim: lower steady-state MSD than standard ADMM under additive link noise,
+    asserted for every one of 5 seeds (same scheduling and noise draws for both variants)."""
+    opts = {"rho": 1.0, "noise_std": 1e-2, "uplink_noise_std": uplink, "schedule_prob": prob}
+    for seed in range(5):
+        std = _steady_msd(wls, "standard", seed, **opts)
+        dfr = _steady_msd(wls, "dual-free", seed, continue_updates=cont, **opts)
+        assert 1e-7 < std < 1e-3 and dfr < margin * std, (seed, std, dfr)
+
+
+def test_continued_updates_under_noise_cost_accuracy(wls):
+    """Measured, not claimed by the paper: under noise and scheduling, unscheduled clients that
+    keep updating with their last noisy model raise the steady-state error (ratio 1.6 at rho=1)."""
+    opts = {"rho": 1.0, "noise_std": 1e-2, "schedule_prob": 0.5}
+    idle = np.mean([_steady_msd(wls, "dual-free", s, continue_updates=False, **opts) for s in range(2)])
+    cont = np.mean([_steady_msd(wls, "dual-free", s, continue_updates=True, **opts) for s in range(2)])
+    assert cont > 1.3 * idle
 
 
 def test_fed_input_errors(wls):

@@ -14,7 +14,7 @@ from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, Logistic
                      SoftmaxRegression, TotalVariation1D)
 from .ot import EntropicOT
 from .pde import PoissonControl
-from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_scenario_consensus
+from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_federated_wls, make_scenario_consensus
 from . import prox
 
 __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_composite",
@@ -22,5 +22,5 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
            "SoftmaxLoss", "SoftmaxRegression", "TotalVariation1D", "SparseQuadratic", "LabelPropagation",
            "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
-           "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_scenario_consensus", "ConvexReLU",
+           "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
            "prox"]

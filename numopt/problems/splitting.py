@@ -20,7 +20,7 @@ from .base import Problem
 from .models import QP
 from .prox import Prox
 
-__all__ = ["ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_scenario_consensus"]
+__all__ = ["ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus"]
 
 
 class ADMMProblem(Problem):
@@ -196,6 +196,18 @@ class FederatedWLS(Problem):
     def solution(self) -> np.ndarray:
         """The closed-form WLS solution ``(sum_k A_k)^{-1} sum_k b_k``."""
         return np.linalg.solve(sum(self.Ak), sum(self.bk))
+
+
+def make_federated_wls(n_clients: int = 10, n: int = 5, m: int = 20, noise: float = 0.1,
+                       rng=None) -> FederatedWLS:
+    """A random federated WLS problem (a test and benchmark generator): ``n_clients`` clients
+    with ``m`` Gaussian rows each, ``y_k = X_k w_true + noise``, weights uniform in [0.5, 2]."""
+    gen = np.random.default_rng(rng)
+    X = [gen.standard_normal((m, n)) for _ in range(int(n_clients))]
+    w_true = gen.standard_normal(n)
+    y = [Xk @ w_true + noise * gen.standard_normal(m) for Xk in X]
+    lam = [gen.uniform(0.5, 2.0, m) for _ in range(int(n_clients))]
+    return FederatedWLS(X, y, lam)
 
 
 def make_scenario_consensus(n_scenarios: int = 5, n: int = 40, m: int = 30, n_shared: int = 8,

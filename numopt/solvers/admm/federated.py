@@ -14,19 +14,30 @@ and uploads ``w_k + u_k`` (plus uplink noise); the server averages the latest up
 (``z = mean_k (w_k + u_k)``, Boyd's z-update, exact also under partial participation).
 Unscheduled clients idle.
 
-``variant="dual-free"`` — the dual variable eliminated through the previous primal
-optimality condition ``rho u_k = b_k + rho z_prev - (A_k + rho I) w_k``, giving
+``variant="dual-free"`` — the noise-robust form (reconstructed from the abstract of Lari
+et al. 2024; not verified against the paper's text). Eliminating the dual through the
+previous primal optimality condition ``rho u_k = b_k + rho z_prev - (A_k + rho I) w_k`` gives
+the recursion ``w_k <- (A_k + rho I)^{-1}(A_k w_k + rho (2 z - z_prev))``, in which the
+global model enters only through the extrapolation ``v = 2 z - z_prev``. The server forms
+``v`` itself (noise-free at the server) and broadcasts that single model; a scheduled client
+receives ``v~ = v + noise`` once and updates
 
-.. math:: w_k \leftarrow (A_k + \rho I)^{-1}\big(A_k w_k + \rho (2\tilde z - \tilde z_{\rm prev})\big),
+.. math:: w_k \leftarrow (A_k + \rho I)^{-1}\big(A_k w_k + \rho \tilde v\big),\qquad
+          \hat z_k \leftarrow \tfrac12(\tilde v + \hat z_k),
 
-where ``z~_prev`` is the model the client received before (the first update is the plain
-``(A_k + rho I)^{-1}(b_k + rho z~)``). Each iteration uses a single newly received global
-model; without noise and with full participation it reproduces the standard iterates
-exactly. The client uploads ``w_k + u_k`` with the dual recovered from the last primal
-optimality condition, ``z~ + (b_k - A_k w_k)/rho`` (so the server's average stays exact
-under partial participation), i.e. it never stores a dual. With ``continue_updates`` an
-unscheduled client keeps updating with its last received model
-(``2 z~_prev - z~_prev = z~_prev``: a local ADMM step with a stale global model).
+where ``z^_k`` is the client's running estimate of the global model (``2 z^_new - z^_old = v~``;
+on first contact ``w_k = (A_k + rho I)^{-1}(b_k + rho v~)``, ``z^_k = v~``). The client stores
+no dual; it uploads ``z^_k + (b_k - A_k w_k)/rho`` (``= w_k + u_k`` with the dual implied by its
+last primal optimality condition) plus uplink noise, and the server averages the latest
+uploads as in the standard variant. Without noise and with full participation this is
+exactly standard ADMM (``z^_k = z``). With downlink noise (full participation) it is standard ADMM driven by
+``z^_k = z + e_k``, ``e_k <- (n_k + e_k)/2``: the single received copy is low-pass filtered
+(stationary variance ``sigma^2/3`` instead of ``sigma^2``) instead of being used twice, which
+lowers the steady-state error (measured in ``docs/admm.md``). Note that averaging the raw
+``w_k`` at the server instead (``sum_k u_k = 0`` only holds without noise) makes the error a
+random walk: the sum of implied duals then integrates the downlink noise.
+With ``continue_updates`` an unscheduled client keeps updating with its last estimate,
+``w_k <- (A_k + rho I)^{-1}(A_k w_k + rho z^_k)`` (a local ADMM step with a stale model).
 
 Local matrices ``A_k + rho I`` are Cholesky-factored once. Stopping: primal residual
 ``(sum_k |w_k - z|^2)^{1/2}`` and dual residual ``rho sqrt(K) |z - z_prev|`` against Boyd's
@@ -36,9 +47,9 @@ Local matrices ``A_k + rho I`` are Cholesky-factored once. Stopping: primal resi
 
 Reference: E. Lari, R. Arablouei, V. C. Gogineni, S. Werner, "Noise-robust and
 resource-efficient ADMM-based federated learning", arXiv:2409.13451, 2024 (the problem
-setting: WLS, random scheduling, additive link noise, dual elimination, continued local
-updates). The dual-free recursion here is derived in the module docstring above; the
-paper's exact update could not be checked against its text.
+setting: WLS, random scheduling, additive link noise, dual elimination with a single noisy
+global model per iteration, continued local updates). The updates above are reconstructed
+from the abstract; not verified against the paper's text.
 """
 from __future__ import annotations
 
@@ -60,13 +71,14 @@ __all__ = ["FedADMM", "FedADMMOptions"]
 class FedADMMOptions(DriverOptions):
     maxiter: int = opt(1000, "Maximum number of communication rounds.", kind=int)
     rho: float = opt(1.0, "ADMM penalty.", kind=(int, float))
-    variant: str = opt("dual-free", "'dual-free' (noise-robust update) or 'standard' (federated ADMM).", kind=str)
+    variant: str = opt("dual-free", "'dual-free' (noise-robust: one extrapolated model per round) or 'standard'.", kind=str)
     schedule_prob: float = opt(1.0, "Probability that a client is scheduled in a round (independently).",
                                kind=(int, float))
     noise_std: float = opt(0.0, "Standard deviation of additive Gaussian noise on the downlink.", kind=(int, float))
     uplink_noise_std: float | None = opt(None, "Uplink noise standard deviation (default: noise_std).",
                                          kind=(int, float))
-    continue_updates: bool = opt(True, "dual-free: unscheduled clients keep updating with their last model.",
+    continue_updates: bool = opt(True, "dual-free: unscheduled clients keep updating with their last model "
+                                 "(fewer rounds without noise; a higher error under noise, see docs/admm.md).",
                                  kind=bool)
     eps_abs: float = opt(1e-10, "Absolute tolerance on the primal and dual residuals.", kind=(int, float))
     eps_rel: float = opt(1e-10, "Relative tolerance on the primal and dual residuals.", kind=(int, float))
@@ -89,7 +101,7 @@ class FedADMMOptions(DriverOptions):
 class FedState(SolverState):
     W: np.ndarray = None          # client models (K, d)
     U: np.ndarray = None          # client scaled duals (standard variant)
-    Zrx: np.ndarray = None        # last model received by each client (K, d)
+    Zrx: np.ndarray = None        # global model each client last used (dual-free: its estimate z^_k)
     started: np.ndarray = None    # client has received a model at least once
     up: np.ndarray = None         # last upload received by the server (K, d)
     has_up: np.ndarray = None
@@ -126,25 +138,32 @@ class FedADMM(Solver):
         z = state.x
         sched = gen.random(K) < options.schedule_prob
         W, U, Zrx, started = state.W.copy(), state.U.copy(), state.Zrx.copy(), state.started.copy()
+        v = 2.0 * z - state.z_prev     # dual-free: the server's extrapolated model, the one broadcast
         for k in range(K):
             Ak, bk, solve = problem.Ak[k], problem.bk[k], self._solve[k]
             if sched[k]:
-                zt = z + sd_down * gen.standard_normal(d) if sd_down > 0 else z.copy()
+                received = (z if options.variant == "standard" else v).copy()
+                if sd_down > 0:
+                    received += sd_down * gen.standard_normal(d)
                 if options.variant == "standard":
                     if started[k]:
-                        U[k] += W[k] - zt
-                    W[k] = solve(bk + rho * (zt - U[k]))
+                        U[k] += W[k] - received
+                    W[k] = solve(bk + rho * (received - U[k]))
+                    Zrx[k] = received
+                elif started[k]:
+                    W[k] = solve(Ak @ W[k] + rho * received)
+                    Zrx[k] = 0.5 * (received + Zrx[k])
                 else:
-                    rhs = Ak @ W[k] + rho * (2.0 * zt - Zrx[k]) if started[k] else bk + rho * zt
-                    W[k] = solve(rhs)
-                Zrx[k], started[k] = zt, True
+                    W[k] = solve(bk + rho * received)
+                    Zrx[k] = received
+                started[k] = True
             elif options.variant == "dual-free" and options.continue_updates and started[k]:
                 W[k] = solve(Ak @ W[k] + rho * Zrx[k])
         up, has_up = state.up.copy(), state.has_up.copy()
         noise = sd_up * gen.standard_normal((K, d)) if sd_up > 0 else 0.0
         if options.variant == "standard":
             upload = W + U
-        else:   # w_k + u_k with the dual recovered from the last primal optimality condition
+        else:   # w_k + u_k with the dual implied by the last primal optimality condition
             upload = Zrx + (np.array(problem.bk) - np.einsum("kij,kj->ki", np.array(problem.Ak), W)) / rho
         up[sched] = (upload + noise)[sched]
         has_up |= sched
