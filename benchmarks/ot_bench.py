@@ -1,4 +1,4 @@
-"""Entropic OT: numopt ``sinkhorn`` / ``sns`` against POT ``sinkhorn`` / ``sinkhorn_log``, same run.
+"""Entropic OT: numopt ``sinkhorn`` / ``sns`` against POT ``sinkhorn`` / ``sinkhorn_log`` and regot, same run.
 
 Three parts (``--parts``):
 
@@ -11,6 +11,14 @@ Three parts (``--parts``):
   meets the target is reported (this picks POT's threshold with hindsight, in POT's favour).
   Every run has a time budget (``--budget``): configurations whose probe says they would exceed
   it are capped and reported as not converged.
+  Optional baseline ``regot`` (``--tools ...,regot``; skipped with a message if not importable):
+  ``sinkhorn_bcd`` (Sinkhorn), ``sinkhorn_ssns`` and ``sinkhorn_sparse_newton`` (sparse Newton),
+  ``sinkhorn_splr`` (sparse-plus-low-rank quasi-Newton) and, up to ``--regot-newton-max-n``,
+  ``sinkhorn_newton`` (dense Newton, O(n^3) per step). regot solves the same problem (objective
+  <T, M> + reg sum T (log T - 1), so ``reg`` maps 1:1) and stops on the L2 norm of its dual gradient
+  (the row errors and all but the last column error); it is first run with ``tol`` =
+  target / sqrt(n + m - 1) (the L2 norm of n + m - 1 equal errors summing to the L1 target) and,
+  if its plan misses the L1 target, rerun with ``tol`` divided by 4 (up to 4 times), like POT.
 * ``bandwidth``: time per Sinkhorn sweep of numopt's kernel (serial and threaded builds) and
   numpy's ``K @ v``, in GB/s of kernel reads (2 reads of the n x n float64 kernel per sweep),
   against the read bandwidth measured in the same run (``x.sum()`` over 512 MB).
@@ -88,6 +96,52 @@ def run_pot(p, method, tol, budget, repeats):
     return rec
 
 
+REGOT_METHODS = ("sinkhorn_bcd", "sinkhorn_ssns", "sinkhorn_sparse_newton", "sinkhorn_splr", "sinkhorn_newton")
+
+
+def run_regot(p, method, tol, budget, repeats):
+    """regot ``method`` to an L1 marginal error ``tol`` (recomputed from its plan), capped by ``budget``."""
+    import regot
+    fn = getattr(regot, method)
+    M = np.asfortranarray(p.C)                       # regot takes a Fortran-ordered cost (copy outside timing)
+    a, b, reg = p.a, p.b, p.reg
+    k = 20 if method == "sinkhorn_bcd" else 5
+    t0 = time.perf_counter()
+    try:
+        fn(M, a, b, reg, tol=0.0, max_iter=k)
+    except RuntimeError as exc:                      # e.g. "the line search routine failed"
+        return {"error": str(exc)}
+    per_it = (time.perf_counter() - t0) / k
+    cap = int(min(10 ** 6, max(k, budget / per_it)))
+    thr, rec = tol / np.sqrt(a.size + b.size - 1), None
+    for _attempt in range(5):
+        run = lambda: fn(M, a, b, reg, tol=thr, max_iter=cap)
+        try:
+            t, res = _timed(run, 1)
+        except RuntimeError as exc:
+            return {"error": str(exc), "tol": thr}
+        G = res.plan
+        finite = bool(np.all(np.isfinite(G)))
+        err = _marg(G, a, b) if finite else float("nan")
+        rec = {"time_s": t, "nit": int(res.niter), "l1_err": err, "tol": thr, "gnorm": float(res.mar_errs[-1]),
+               "converged": bool(err <= tol), "capped_at": cap, "nan": not finite, "ms_per_iter": 1e3 * per_it}
+        if rec["converged"] or rec["nan"] or rec["nit"] >= cap:
+            break
+        thr /= 4.0
+    if rec["converged"] and rec["time_s"] < 3.0 and repeats > 1:
+        rec["time_s"], _ = _timed(run, repeats)
+    return rec
+
+
+def _regot_available():
+    try:
+        import regot  # noqa: F401
+    except ImportError as exc:
+        print(f"regot is not importable ({exc}); skipping the regot baselines", file=sys.stderr, flush=True)
+        return False
+    return True
+
+
 def part_time(args, out):
     from numopt import ot_generators as gen
     cases = []
@@ -96,15 +150,28 @@ def part_time(args, out):
             cases.append(("point-clouds", n, reg, lambda n=n, reg=reg: gen.point_clouds(n, reg=reg, seed=n)))
     if not args.no_assignment:
         cases.append(("random-assignment", 500, gen.PAPER_REG, lambda: gen.random_assignment(500, seed=0)))
+    tools = args.tools.split(",")
+    if "regot" in tools and not _regot_available():
+        tools.remove("regot")
     for kind, n, reg, make in cases:
         p = make()
         row = {"problem": kind, "n": n, "reg": reg}
-        for name, fn in (("numopt.sinkhorn", lambda: run_numopt(p, "sinkhorn", args.tol, args.budget, args.repeats)),
-                         ("numopt.sns", lambda: run_numopt(p, "sns", args.tol, args.budget, args.repeats)),
-                         ("pot.sinkhorn", lambda: run_pot(p, "sinkhorn", args.tol, args.budget, args.repeats)),
-                         ("pot.sinkhorn_log", lambda: run_pot(p, "sinkhorn_log", args.tol, args.budget, args.repeats))):
+        runs = []
+        if "numopt" in tools:
+            runs += [(f"numopt.{m}", lambda m=m: run_numopt(p, m, args.tol, args.budget, args.repeats))
+                     for m in ("sinkhorn", "sns")]
+        if "pot" in tools:
+            runs += [(f"pot.{m}", lambda m=m: run_pot(p, m, args.tol, args.budget, args.repeats))
+                     for m in ("sinkhorn", "sinkhorn_log")]
+        if "regot" in tools:
+            runs += [(f"regot.{m}", lambda m=m: run_regot(p, m, args.tol, args.budget, args.repeats))
+                     for m in REGOT_METHODS]
+        for name, fn in runs:
             if name == "pot.sinkhorn_log" and n > args.log_max_n:
                 row[name] = {"skipped": f"n > --log-max-n={args.log_max_n}"}
+                continue
+            if name == "regot.sinkhorn_newton" and n > args.regot_newton_max_n:
+                row[name] = {"skipped": f"n > --regot-newton-max-n={args.regot_newton_max_n}"}
                 continue
             row[name] = fn()
             row[name]["load"] = os.getloadavg()[0]
@@ -198,6 +265,14 @@ def part_plots(args, out):
     _save(args, out)
 
 
+def _version(dist):
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
 def _save(args, out):
     if args.out:
         with open(args.out, "w") as fh:
@@ -207,6 +282,8 @@ def _save(args, out):
 def _fmt(rec, best):
     if rec is None or "skipped" in rec:
         return "skipped"
+    if "error" in rec:
+        return f"**failed**: {rec['error']}"
     t = f"{rec['time_s']:.3g} s ({rec['nit']} it"
     if "nit_newton" in rec and rec["nit_newton"]:
         t = f"{rec['time_s']:.3g} s ({rec['nit_sinkhorn']}+{rec['nit_newton']} it"
@@ -214,6 +291,29 @@ def _fmt(rec, best):
     if not rec["converged"]:
         return t + f" **not converged** (err {rec['l1_err']:.1e})"
     return t + (f", x{rec['time_s'] / best:.2g}" if best else "")
+
+
+def _time_table(rows, tool, keys, sns_ratio=False):
+    """One markdown table: numopt's two methods, then ``keys`` of ``tool``, then the ratio columns."""
+    names = [k.split(".", 1)[1] for k in keys]
+    head = f"| problem | n | reg | numopt sinkhorn | numopt sns | " + " | ".join(f"{tool} {m}" for m in names)
+    head += f" | {tool} best / numopt best |" + (f" numopt sns / {tool} best |" if sns_ratio else "")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for row in rows:
+        ours = [row[k]["time_s"] for k in ("numopt.sinkhorn", "numopt.sns") if row.get(k, {}).get("converged")]
+        best = min(ours) if ours else None
+        theirs = [row[k]["time_s"] for k in keys if row.get(k, {}).get("converged")]
+        fail = f"{tool} did not converge"
+        ratio = f"{min(theirs) / best:.2g}" if theirs and best else (fail if best else "-")
+        cells = [_fmt(row.get(k), best) for k in ("numopt.sinkhorn", "numopt.sns") + tuple(keys)]
+        line = f"| {row['problem']} | {row['n']} | {row['reg']:.3g} | " + " | ".join(cells) + f" | {ratio} |"
+        if sns_ratio:
+            sns = row.get("numopt.sns", {})
+            line += (f" {sns['time_s'] / min(theirs):.2g} |" if theirs and sns.get("converged") else
+                     (f" {fail} |" if sns.get("converged") else " - |"))
+        lines.append(line)
+    lines.append("")
+    return lines
 
 
 def report(path) -> str:
@@ -229,19 +329,12 @@ def report(path) -> str:
         for r in bw.get("sweeps", []):
             lines.append(f"| {r['n']} | {r['impl']} | {r['ms_per_sweep']:.3g} | {r['GBps']:.1f} | {r['load']:.1f} |")
         lines.append("")
-    if out.get("time"):
-        lines += ["| problem | n | reg | numopt sinkhorn | numopt sns | POT sinkhorn | POT sinkhorn_log | "
-                  "POT best / numopt best |", "|---|---|---|---|---|---|---|---|"]
-        for row in out["time"]:
-            ours = [row[k]["time_s"] for k in ("numopt.sinkhorn", "numopt.sns") if row[k].get("converged")]
-            best = min(ours) if ours else None
-            pot = [row[k]["time_s"] for k in ("pot.sinkhorn", "pot.sinkhorn_log")
-                   if "time_s" in row.get(k, {}) and row[k].get("converged")]
-            ratio = f"{min(pot) / best:.2g}" if pot and best else ("POT did not converge" if best else "-")
-            cells = [_fmt(row.get(k), best) for k in ("numopt.sinkhorn", "numopt.sns", "pot.sinkhorn",
-                                                       "pot.sinkhorn_log")]
-            lines.append(f"| {row['problem']} | {row['n']} | {row['reg']:.3g} | " + " | ".join(cells) + f" | {ratio} |")
-        lines.append("")
+    rows = out.get("time", [])
+    if any("pot.sinkhorn" in row for row in rows):
+        lines += _time_table(rows, "POT", ("pot.sinkhorn", "pot.sinkhorn_log"))
+    if any(k.startswith("regot.") for row in rows for k in row):
+        regot_keys = tuple(f"regot.{m}" for m in REGOT_METHODS)
+        lines += _time_table(rows, "regot", regot_keys, sns_ratio=True)
     for r in out.get("plots", []):
         lines.append(f"* {r['case']}, {r['method']}: {r['nit_sinkhorn']}+{r['nit_newton']} iterations, "
                      f"{r['time_s']:.2f} s, final error {r['final_err']:.1e} ({r['status']})")
@@ -258,6 +351,10 @@ def main(argv=None):
     ap.add_argument("--budget", type=float, default=30.0, help="seconds per run before capping")
     ap.add_argument("--repeats", type=int, default=3, help="median of this many runs when a run takes < 3 s")
     ap.add_argument("--log-max-n", type=int, default=2000, help="skip POT sinkhorn_log above this n")
+    ap.add_argument("--tools", default="numopt,pot,regot",
+                    help="comma list of numopt, pot, regot for the time part (regot is skipped if not importable)")
+    ap.add_argument("--regot-newton-max-n", type=int, default=500,
+                    help="skip regot's dense sinkhorn_newton (O(n^3) per step) above this n")
     ap.add_argument("--bw-sizes", default="1000,2000,4000", help="n for the bandwidth part")
     ap.add_argument("--no-assignment", action="store_true", help="skip the random-assignment row")
     ap.add_argument("--out", default=None, help="JSON file for the results")
@@ -274,7 +371,7 @@ def main(argv=None):
     import ot
     out = {"machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
                        "numba_threads": numba.get_num_threads(), "pot": ot.__version__, "numpy": np.__version__,
-                       "load_at_start": os.getloadavg()[0]},
+                       "regot": _version("regot"), "load_at_start": os.getloadavg()[0]},
            "args": {k: v for k, v in vars(args).items()}, "time": [], "bandwidth": {}}
     parts = args.parts.split(",")
     if "bandwidth" in parts:
