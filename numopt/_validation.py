@@ -35,7 +35,7 @@ def as_vector(value, name: str, *, size: int | None = None, finite: bool = True,
 
 def as_x0(x0, *, size: int | None = None) -> np.ndarray:
     """``x0`` as scipy reads it: a scalar becomes shape (1,), ints become floats, 1-D only."""
-    arr = np.asarray(x0) if not isinstance(x0, np.ndarray) else x0
+    arr = np.asarray(x0)
     if arr.ndim > 1:
         raise ValueError(f"x0 must be one-dimensional (scipy convention), got shape {arr.shape}")
     return as_vector(x0, "x0", size=size, allow_scalar=True)

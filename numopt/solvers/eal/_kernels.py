@@ -16,19 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._jit import njit
+from ..._sparse_kernels import csr_matvec
 
 __all__ = ["kaczmarz_steps", "gaussian_steps", "block_kaczmarz_steps", "block_kaczmarz_steps_gram", "block_gaussian_steps",
            "csr_matvec"]
-
-
-@njit
-def csr_matvec(indptr, indices, data, v, out):
-    """``out = K v`` for CSR ``K``."""
-    for i in range(indptr.size - 1):
-        acc = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            acc += data[p] * v[indices[p]]
-        out[i] = acc
 
 
 @njit

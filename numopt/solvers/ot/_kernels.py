@@ -16,6 +16,7 @@ import types
 import numpy as np
 
 from ..._jit import njit, prange
+from ..._sparse_kernels import csr_matvec, csr_rmatvec  # noqa: F401  (used here and by sns.py)
 
 #: Arrays with at least this many entries use the threaded (``prange``) kernels, smaller ones the
 #: serial build of the same code. Default: never threaded. On the shared 2-core machine this
@@ -214,26 +215,6 @@ def _fill_csr(P, key, indptr, indices, data):
 
 
 # --- sparse Hessian products and the Newton system ---------------------------------------
-@njit
-def csr_matvec(indptr, indices, data, x, out):
-    """``out = A @ x`` for CSR ``A``."""
-    for i in range(indptr.size - 1):
-        s = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            s += data[p] * x[indices[p]]
-        out[i] = s
-
-
-@njit
-def csr_rmatvec(indptr, indices, data, x, out):
-    """``out = A.T @ x`` for CSR ``A`` (scatter; ``out`` is overwritten)."""
-    out[:] = 0.0
-    for i in range(indptr.size - 1):
-        xi = x[i]
-        for p in range(indptr[i], indptr[i + 1]):
-            out[indices[p]] += data[p] * xi
-
-
 @njit
 def _schur_apply(indptr, indices, data, dr, dc, p, t, out):
     # out = (D_c - A^T D_r^{-1} A) p on the gauge-fixed space (last coordinate pinned to 0)

@@ -48,8 +48,6 @@ class ProxGradOptions(DriverOptions):
             raise ValueError(f"option 'gtol' must be > 0, got {self.gtol}")
         if self.lipschitz is not None and not self.lipschitz > 0:
             raise ValueError(f"option 'lipschitz' must be > 0, got {self.lipschitz}")
-        if not self.backtracking and self.lipschitz is None:
-            pass  # the problem's constant is required then; checked in init
 
 
 @dataclass
