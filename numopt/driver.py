@@ -24,8 +24,9 @@ import numpy as np
 
 from .reporter import IterationReporter
 from .result import OptimizeResult, Status
+from .work import passes_of
 
-__all__ = ["SolverState", "Solver", "wrap_callback"]
+__all__ = ["SolverState", "Solver", "wrap_callback", "fail", "replace"]
 
 
 @dataclass
@@ -60,6 +61,20 @@ def wrap_callback(callback):
     if params == {"intermediate_result"}:
         return callback
     return lambda res: callback(np.copy(res.x))
+
+
+def fail(state: SolverState, status: Status, detail: str) -> SolverState:
+    """End the run at ``state`` (the last good iterate) with a non-success ``status``.
+
+    The one way a ``step`` reports that something it relied on failed: a line search
+    (``Status.LINE_SEARCH_FAILED``), an inner solver (``INNER_MAXITER``, ``SINGULAR``), a
+    non-finite oracle value (``NUMERICAL_ERROR``). ``detail`` says what, for the message.
+    Return it from ``step`` instead of a new state.
+    """
+    if status == Status.CONVERGED:
+        raise ValueError("fail() is for non-success statuses")
+    state.status, state.detail = Status(status), detail
+    return state
 
 
 def _finite(state: SolverState) -> bool:
@@ -144,8 +159,11 @@ class Solver:
 
 
 def _counts(now: dict, before: dict) -> dict:
+    """Work done since ``before``: the problem's counters plus ``npass`` (:mod:`numopt.work`)."""
     keys = set(now) | {"nfev", "njev", "nhev"}
-    return {k: now.get(k, 0) - before.get(k, 0) for k in keys}
+    used = {k: now.get(k, 0) - before.get(k, 0) for k in keys}
+    used["npass"] = passes_of(used)
+    return used
 
 
 def replace(state: SolverState, **changes) -> SolverState:

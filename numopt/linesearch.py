@@ -5,9 +5,16 @@ r"""Line searches as strategy objects, shared by every method that needs one.
   (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Algorithms 3.5 and 3.6);
 * :func:`lipschitz_backtracking` -- the proximal-gradient test
   ``f(z) <= f(y) + g(y)^T (z - y) + L/2 ||z - y||^2`` with ``L`` increased until it holds
-  (Beck & Teboulle 2009), used by proximal and block methods.
+  (Beck & Teboulle 2009), used by proximal and block methods;
+* :func:`backtrack` -- the one backtracking loop, over any merit ``phi(alpha)`` (an augmented
+  Lagrangian, a dual objective, a residual norm): :class:`Armijo` is this loop on
+  ``phi(alpha) = f(x + alpha d)``. Solvers whose merit is not ``f`` call it directly;
+* :func:`armijo_accepts` -- the sufficient-decrease test itself, plain arithmetic, so numba kernels
+  use the same test (``numopt.linesearch_kernels.armijo_accepts`` is its jitted twin).
 
-A search returns a :class:`LineSearchResult`; failure is reported, never raised.
+A search returns a :class:`LineSearchResult` (or :class:`BacktrackResult`); failure is reported,
+never raised. A solver whose search failed ends with ``Status.LINE_SEARCH_FAILED`` and its last
+accepted iterate (:func:`numopt.driver.fail`); it never treats a rejected step as progress.
 """
 from __future__ import annotations
 
@@ -17,7 +24,8 @@ import numpy as np
 
 from ._validation import as_scalar
 
-__all__ = ["LineSearchResult", "Armijo", "StrongWolfe", "get_line_search", "lipschitz_backtracking"]
+__all__ = ["LineSearchResult", "BacktrackResult", "Armijo", "StrongWolfe", "get_line_search",
+           "lipschitz_backtracking", "backtrack", "armijo_accepts"]
 
 
 @dataclass
@@ -28,6 +36,65 @@ class LineSearchResult:
     grad: np.ndarray | None
     success: bool
     nfev: int
+
+
+def armijo_accepts(f_new: float, f0: float, alpha: float, slope: float, c1: float) -> bool:
+    """Sufficient decrease ``f_new <= f0 + c1 alpha slope``, false for a non-finite ``f_new``.
+
+    Written with plain comparisons so numba kernels compile the very same test
+    (:mod:`numopt.linesearch_kernels`). ``f_new != f_new`` is the NaN test.
+    """
+    if f_new != f_new or f_new == float("inf") or f_new == -float("inf"):
+        return False
+    return f_new <= f0 + c1 * alpha * slope
+
+
+@dataclass
+class BacktrackResult:
+    """Outcome of :func:`backtrack`: the accepted ``alpha``, ``phi(alpha)``, the payload
+    ``phi`` returned with it, ``success`` and the number of ``phi`` evaluations."""
+
+    alpha: float
+    value: float
+    payload: object
+    success: bool
+    nfev: int
+
+
+def backtrack(phi, phi0: float, slope: float, *, alpha0: float = 1.0, c1: float = 1e-4,
+              shrink: float = 0.5, maxiter: int = 60) -> BacktrackResult:
+    r"""Backtracking on a merit function: the smallest ``k`` with ``alpha = alpha0 shrink^k`` and
+
+    .. math:: \phi(\alpha) \le \phi(0) + c_1 \alpha \phi'(0).
+
+    Parameters
+    ----------
+    phi : callable
+        ``phi(alpha)`` returns the merit value, or ``(value, payload)`` where the payload is
+        whatever the caller wants back for the accepted step (the trial point, its gradient).
+    phi0, slope : float
+        ``phi(0)`` and the directional derivative ``phi'(0)``; ``slope >= 0`` (not a descent
+        direction) or a non-finite ``slope`` fails at once, without evaluating ``phi``.
+    alpha0, c1, shrink, maxiter :
+        First trial step, sufficient-decrease constant, reduction factor, trial cap.
+
+    Returns
+    -------
+    BacktrackResult
+        ``success=False`` when no trial was accepted; its ``alpha`` is then 0 and ``value``
+        is ``phi0``: the caller keeps its current point.
+    """
+    if not (slope < 0.0) or not np.isfinite(slope) or not np.isfinite(phi0):
+        return BacktrackResult(0.0, phi0, None, False, 0)
+    alpha = float(alpha0)
+    for k in range(1, int(maxiter) + 1):
+        out = phi(alpha)
+        value, payload = out if isinstance(out, tuple) else (out, None)
+        value = float(value)
+        if armijo_accepts(value, phi0, alpha, slope, c1):
+            return BacktrackResult(alpha, value, payload, True, k)
+        alpha *= shrink
+    return BacktrackResult(0.0, phi0, None, False, int(maxiter))
 
 
 class Armijo:
@@ -41,17 +108,15 @@ class Armijo:
         self.maxiter = int(maxiter)
 
     def __call__(self, fun, x, d, f0, g0, alpha0=1.0, grad=None) -> LineSearchResult:
-        slope = float(np.dot(g0, d))
-        alpha = float(alpha0)
-        if slope >= 0:
-            return LineSearchResult(0.0, x, f0, g0, False, 0)
-        for k in range(1, self.maxiter + 1):
+        def phi(alpha):
             xn = x + alpha * d
-            fn = fun(xn)
-            if np.isfinite(fn) and fn <= f0 + self.c1 * alpha * slope:
-                return LineSearchResult(alpha, xn, fn, None, True, k)
-            alpha *= self.shrink
-        return LineSearchResult(alpha, x, f0, g0, False, self.maxiter)
+            return fun(xn), xn
+
+        r = backtrack(phi, f0, float(np.dot(g0, d)), alpha0=alpha0, c1=self.c1, shrink=self.shrink,
+                      maxiter=self.maxiter)
+        if not r.success:
+            return LineSearchResult(0.0, x, f0, g0, False, r.nfev)
+        return LineSearchResult(r.alpha, r.payload, r.value, None, True, r.nfev)
 
 
 class StrongWolfe:
@@ -144,8 +209,12 @@ def get_line_search(spec) -> Armijo | StrongWolfe:
 def lipschitz_backtracking(fun, prox_step, y, fy, gy, L, eta=2.0, maxiter=60):
     r"""Find ``L`` with ``f(z) <= f(y) + gy^T (z-y) + L/2 ||z-y||^2`` where ``z = prox_step(y - gy/L, 1/L)``.
 
-    Returns ``(z, fz, L, nfev, ok)``.
+    Returns ``(z, fz, L, nfev, ok)``. On failure (no ``L`` within ``maxiter`` increases, or a
+    non-finite ``fy``/``gy``) ``ok`` is false and ``z, fz`` are ``y, fy``: the caller keeps its
+    point and reports ``Status.LINE_SEARCH_FAILED``.
     """
+    if not (np.isfinite(fy) and np.all(np.isfinite(gy))):
+        return y, fy, L, 0, False
     for k in range(1, maxiter + 1):
         z = prox_step(y - gy / L, 1.0 / L)
         dz = z - y
@@ -153,4 +222,4 @@ def lipschitz_backtracking(fun, prox_step, y, fy, gy, L, eta=2.0, maxiter=60):
         if np.isfinite(fz) and fz <= fy + float(gy @ dz) + 0.5 * L * float(dz @ dz) + 1e-12 * abs(fy):
             return z, fz, L, k, True
         L *= eta
-    return z, fz, L, maxiter, False
+    return y, fy, L, maxiter, False

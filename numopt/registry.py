@@ -41,6 +41,8 @@ class SolverSpec:
     tol_options : the options that ``tol=`` sets.
     auto_rank : order for ``method=None`` (lower first; ``None``: never chosen automatically).
     summary : one line for tables.
+    work_unit : what its work counts mean (:mod:`numopt.work`): ``"evaluations"`` (``nfev``/``njev``
+        are exact full evaluations) or ``"passes"`` (only ``npass``, data passes, is comparable).
     """
 
     name: str
@@ -53,11 +55,13 @@ class SolverSpec:
     tol_options: tuple = ()
     auto_rank: int | None = None
     summary: str = ""
+    work_unit: str = "evaluations"
     extra: dict = field(default_factory=dict)
 
 
 def register(name: str, *, family: str, options=None, aliases=(), requires=(), supports=(),
-             tol_options=(), auto_rank=None, summary: str | None = None, **extra):
+             tol_options=(), auto_rank=None, summary: str | None = None, work_unit: str = "evaluations",
+             **extra):
     """Class decorator registering a solver under ``name`` (and ``aliases``).
 
     Example
@@ -65,12 +69,17 @@ def register(name: str, *, family: str, options=None, aliases=(), requires=(), s
     >>> @register("my-gd", family="demo", options=MyOptions, requires={"grad"})
     ... class MyGD(Solver): ...
     """
+    from .work import WORK_UNITS
+    if work_unit not in WORK_UNITS:
+        raise ValueError(f"work_unit must be one of {WORK_UNITS}, got {work_unit!r}")
+
     def deco(cls):
         doc = (cls.__doc__ or "").strip().splitlines()
         spec = SolverSpec(name=name.lower(), family=family, solver=cls, options=options,
                           aliases=tuple(a.lower() for a in aliases), requires=frozenset(requires),
                           supports=frozenset(supports), tol_options=tuple(tol_options),
-                          auto_rank=auto_rank, summary=summary or (doc[0] if doc else ""), extra=extra)
+                          auto_rank=auto_rank, summary=summary or (doc[0] if doc else ""),
+                          work_unit=work_unit, extra=extra)
         add_spec(spec)
         return cls
     return deco

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import as_matrix, as_scalar, as_vector
+from ..linalg import col_sq_norms, spectral_norm_sq
 from .base import Problem
 from .composite import CompositeProblem
 from .constrained import ConstrainedProblem
@@ -25,24 +26,6 @@ from .prox import L1, ElasticNet as ElasticNetProx, Zero
 
 __all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "SoftmaxLoss",
            "SoftmaxRegression", "QP", "TotalVariation1D"]
-
-
-def _col_sq_norms(X):
-    if sp.issparse(X):
-        return np.asarray(X.multiply(X).sum(axis=0)).ravel()
-    return np.einsum("ij,ij->j", X, X)
-
-
-def _spectral_norm_sq(X) -> float:
-    """``||X||_2^2`` (largest eigenvalue of ``X^T X``)."""
-    if min(X.shape) <= 200 and not sp.issparse(X):
-        return float(np.linalg.norm(X, 2) ** 2)
-    from scipy.sparse.linalg import svds
-    try:
-        s = svds(X, k=1, return_singular_vectors=False, tol=1e-6, random_state=0)
-        return float(s[0] ** 2)
-    except Exception:  # pragma: no cover - fall back to a safe bound
-        return float(np.sum(_col_sq_norms(X)))
 
 
 class _Data:
@@ -57,12 +40,12 @@ class _Data:
     def lipschitz(self) -> float:
         """A Lipschitz constant of the smooth part's gradient (cached)."""
         if self._L is None:
-            self._L = self._lipschitz_scale * _spectral_norm_sq(self.X) / self.n_samples + self._lipschitz_shift
+            self._L = self._lipschitz_scale * spectral_norm_sq(self.X) / self.n_samples + self._lipschitz_shift
         return self._L
 
     def coordinate_lipschitz(self) -> np.ndarray:
         """Per-coordinate Lipschitz constants of the smooth part's gradient."""
-        return self._lipschitz_scale * _col_sq_norms(self.X) / self.n_samples + self._lipschitz_shift
+        return self._lipschitz_scale * col_sq_norms(self.X) / self.n_samples + self._lipschitz_shift
 
     _lipschitz_scale = 1.0
     _lipschitz_shift = 0.0

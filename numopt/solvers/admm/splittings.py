@@ -20,6 +20,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from ...linalg import spectral_norm_sq
 from ...problems.composite import CompositeProblem, as_composite
 from ...problems.models import LeastSquares, TotalVariation1D
 from ...problems.splitting import ADMMProblem
@@ -136,13 +137,6 @@ class TVSplitting(Splitting):
         return 0.5 * float(np.sum((x - self.b) ** 2)) + self.lam * float(np.sum(np.abs(np.diff(x))))
 
 
-def _op_norm_sq(M) -> float:
-    if sp.issparse(M) or min(M.shape) > 300:
-        from scipy.sparse.linalg import svds
-        return float(svds(M, k=1, return_singular_vectors=False, random_state=0)[0] ** 2) * 1.0001
-    return float(np.linalg.norm(M, 2) ** 2) * 1.0001
-
-
 class GenericSplitting(Splitting):
     """:class:`ADMMProblem` ``f(x) + g(z)``, ``A x + B z = c``."""
 
@@ -150,8 +144,8 @@ class GenericSplitting(Splitting):
         self.pb = problem
         self.f, self.g = problem.f, problem.g
         self.Am, self.Bm, self.c = problem.A, problem.B, problem.c
-        self._LA = None if self.Am is None else _op_norm_sq(self.Am)
-        self._LB = None if self.Bm is None else _op_norm_sq(self.Bm)
+        self._LA = None if self.Am is None else spectral_norm_sq(self.Am, safety=1.0001)
+        self._LB = None if self.Bm is None else spectral_norm_sq(self.Bm, safety=1.0001)
 
     def A(self, x):
         return x if self.Am is None else self.Am @ x

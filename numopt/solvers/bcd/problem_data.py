@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ...linalg import spectral_norm_sq
 from ...problems import prox as P
 from ...problems.composite import CompositeProblem
 from ...problems.graph import SparseQuadratic
@@ -109,15 +110,12 @@ class Encoded:
         return H + self.l2 * np.eye(len(idx))
 
     def global_lipschitz(self) -> float:
-        from scipy.sparse.linalg import eigsh, svds
+        from scipy.sparse.linalg import eigsh
         if self.kind == 2:
             if self.p <= 200:
                 return float(np.linalg.eigvalsh(self.M.toarray())[-1]) + self.l2
             return float(eigsh(self.M, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0]) + self.l2
-        if min(self.M.shape) <= 200:
-            s2 = float(np.linalg.norm(self.M.toarray(), 2) ** 2)
-        else:
-            s2 = float(svds(self.M, k=1, return_singular_vectors=False, tol=1e-6, random_state=0)[0] ** 2)
+        s2 = spectral_norm_sq(self.M.toarray() if min(self.M.shape) <= 200 else self.M)
         return (0.5 if self.kind == 3 else self.scale) * self.invN * s2 + self.l2
 
 
