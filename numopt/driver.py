@@ -8,7 +8,8 @@ A native solver derives from :class:`Solver` and implements
 * optionally ``finalize(problem, state, options) -> dict`` of extra result fields
   (multipliers, certificates).
 
-The driver owns ``maxiter``, ``maxtime``, the callback (once per iteration, including the
+The driver owns ``maxiter``, ``maxtime`` (checked between iterations, and inside long steps
+through ``state.deadline``: the overshoot is at most one inner batch), the callback (once per iteration, including the
 last; ``StopIteration`` ends the run with ``Status.CALLBACK_STOP``), non-finite detection
 (the last finite iterate is returned with ``Status.NUMERICAL_ERROR``), ``history`` and
 the iteration log. Where one iteration is tiny, ``step`` runs a compiled batch.
@@ -26,7 +27,7 @@ from .reporter import IterationReporter
 from .result import OptimizeResult, Status
 from .work import passes_of
 
-__all__ = ["SolverState", "Solver", "wrap_callback", "fail", "replace"]
+__all__ = ["SolverState", "Solver", "wrap_callback", "fail", "past", "replace"]
 
 
 @dataclass
@@ -34,7 +35,9 @@ class SolverState:
     """What the driver needs from a solver's state. Subclass it to add the solver's own.
 
     ``metrics`` holds named scalars for the log, the history and the callback
-    (e.g. ``optimality``, ``step_size``, ``primal_residual``).
+    (e.g. ``optimality``, ``step_size``, ``primal_residual``). ``deadline`` is set by the
+    driver (a ``time.perf_counter()`` value, from ``maxtime``): a step whose inner loop can
+    run long checks it between batches and ends with ``Status.MAXTIME`` (see :func:`past`).
     """
 
     x: np.ndarray
@@ -42,6 +45,12 @@ class SolverState:
     status: Status | None = None
     detail: str | None = None
     metrics: dict = field(default_factory=dict)
+    deadline: float = float("inf")
+
+
+def past(deadline: float) -> bool:
+    """True once ``time.perf_counter()`` has reached ``deadline`` (for inner loops)."""
+    return deadline != float("inf") and time.perf_counter() >= deadline
 
 
 def wrap_callback(callback):
@@ -110,7 +119,9 @@ class Solver:
                     hist.setdefault(k, []).append(v)
             return elapsed
 
+        deadline = t0 + float(options.maxtime)
         state = self.init(problem, x0, options)
+        state.deadline = deadline
         if not _finite(state):
             raise ValueError(f"the objective is not finite at x0 (fun = {state.fun}); "
                              "check x0 and fun")
@@ -130,6 +141,7 @@ class Solver:
                 state.status, state.detail = Status.NUMERICAL_ERROR, str(exc)
                 break
             nit += 1
+            new.deadline = deadline
             if not _finite(new):
                 state.status = Status.NUMERICAL_ERROR
                 state.detail = f"non-finite value at iteration {nit}"

@@ -30,39 +30,48 @@ __all__ = ["LineSearchResult", "BacktrackResult", "Armijo", "StrongWolfe", "get_
 
 @dataclass
 class LineSearchResult:
+    """Outcome of a line search along ``d``. ``nonfinite`` counts trials whose value was NaN or
+    inf: a failed search with ``nonfinite == nfev`` met only non-finite values (a caller reports
+    ``NUMERICAL_ERROR`` rather than ``LINE_SEARCH_FAILED``)."""
+
     alpha: float
     x: np.ndarray
     fun: float
     grad: np.ndarray | None
     success: bool
     nfev: int
+    nonfinite: int = 0
 
 
-def armijo_accepts(f_new: float, f0: float, alpha: float, slope: float, c1: float) -> bool:
-    """Sufficient decrease ``f_new <= f0 + c1 alpha slope``, false for a non-finite ``f_new``.
+def armijo_accepts(f_new: float, f0: float, alpha: float, slope: float, c1: float,
+                   slack: float = 0.0) -> bool:
+    """Sufficient decrease ``f_new <= f0 + c1 alpha slope + slack``, false for a non-finite ``f_new``.
 
-    Written with plain comparisons so numba kernels compile the very same test
-    (:mod:`numopt.linesearch_kernels`). ``f_new != f_new`` is the NaN test.
+    ``slack >= 0`` allows for the rounding noise of a merit evaluated as a difference of large
+    terms (a dual objective). Written with plain comparisons so numba kernels compile the very
+    same test (:mod:`numopt.linesearch_kernels`). ``f_new != f_new`` is the NaN test.
     """
     if f_new != f_new or f_new == float("inf") or f_new == -float("inf"):
         return False
-    return f_new <= f0 + c1 * alpha * slope
+    return f_new <= f0 + c1 * alpha * slope + slack
 
 
 @dataclass
 class BacktrackResult:
     """Outcome of :func:`backtrack`: the accepted ``alpha``, ``phi(alpha)``, the payload
-    ``phi`` returned with it, ``success`` and the number of ``phi`` evaluations."""
+    ``phi`` returned with it, ``success``, the number of ``phi`` evaluations and how many of
+    them were not finite."""
 
     alpha: float
     value: float
     payload: object
     success: bool
     nfev: int
+    nonfinite: int = 0
 
 
 def backtrack(phi, phi0: float, slope: float, *, alpha0: float = 1.0, c1: float = 1e-4,
-              shrink: float = 0.5, maxiter: int = 60) -> BacktrackResult:
+              shrink: float = 0.5, maxiter: int = 60, slack: float = 0.0) -> BacktrackResult:
     r"""Backtracking on a merit function: the smallest ``k`` with ``alpha = alpha0 shrink^k`` and
 
     .. math:: \phi(\alpha) \le \phi(0) + c_1 \alpha \phi'(0).
@@ -77,6 +86,8 @@ def backtrack(phi, phi0: float, slope: float, *, alpha0: float = 1.0, c1: float 
         direction) or a non-finite ``slope`` fails at once, without evaluating ``phi``.
     alpha0, c1, shrink, maxiter :
         First trial step, sufficient-decrease constant, reduction factor, trial cap.
+    slack : float
+        Rounding allowance added to the right-hand side (see :func:`armijo_accepts`).
 
     Returns
     -------
@@ -87,14 +98,16 @@ def backtrack(phi, phi0: float, slope: float, *, alpha0: float = 1.0, c1: float 
     if not (slope < 0.0) or not np.isfinite(slope) or not np.isfinite(phi0):
         return BacktrackResult(0.0, phi0, None, False, 0)
     alpha = float(alpha0)
+    bad = 0
     for k in range(1, int(maxiter) + 1):
         out = phi(alpha)
         value, payload = out if isinstance(out, tuple) else (out, None)
         value = float(value)
-        if armijo_accepts(value, phi0, alpha, slope, c1):
-            return BacktrackResult(alpha, value, payload, True, k)
+        if armijo_accepts(value, phi0, alpha, slope, c1, slack):
+            return BacktrackResult(alpha, value, payload, True, k, bad)
+        bad += not np.isfinite(value)
         alpha *= shrink
-    return BacktrackResult(0.0, phi0, None, False, int(maxiter))
+    return BacktrackResult(0.0, phi0, None, False, int(maxiter), bad)
 
 
 class Armijo:
@@ -115,8 +128,8 @@ class Armijo:
         r = backtrack(phi, f0, float(np.dot(g0, d)), alpha0=alpha0, c1=self.c1, shrink=self.shrink,
                       maxiter=self.maxiter)
         if not r.success:
-            return LineSearchResult(0.0, x, f0, g0, False, r.nfev)
-        return LineSearchResult(r.alpha, r.payload, r.value, None, True, r.nfev)
+            return LineSearchResult(0.0, x, f0, g0, False, r.nfev, r.nonfinite)
+        return LineSearchResult(r.alpha, r.payload, r.value, None, True, r.nfev, r.nonfinite)
 
 
 class StrongWolfe:
@@ -209,17 +222,20 @@ def get_line_search(spec) -> Armijo | StrongWolfe:
 def lipschitz_backtracking(fun, prox_step, y, fy, gy, L, eta=2.0, maxiter=60):
     r"""Find ``L`` with ``f(z) <= f(y) + gy^T (z-y) + L/2 ||z-y||^2`` where ``z = prox_step(y - gy/L, 1/L)``.
 
-    Returns ``(z, fz, L, nfev, ok)``. On failure (no ``L`` within ``maxiter`` increases, or a
-    non-finite ``fy``/``gy``) ``ok`` is false and ``z, fz`` are ``y, fy``: the caller keeps its
+    Returns ``(z, fz, L, nfev, ok)``. On failure (no ``L`` within ``maxiter`` increases, an ``L``
+    so large that the step vanishes in rounding, or a non-finite ``fy``/``gy``) ``ok`` is false and ``z, fz`` are ``y, fy``: the caller keeps its
     point and reports ``Status.LINE_SEARCH_FAILED``.
     """
     if not (np.isfinite(fy) and np.all(np.isfinite(gy))):
         return y, fy, L, 0, False
+    ytol = 4.0 * np.finfo(float).eps * max(float(np.max(np.abs(y), initial=0.0)), 1e-300)
     for k in range(1, maxiter + 1):
         z = prox_step(y - gy / L, 1.0 / L)
         dz = z - y
+        if k > 1 and float(np.max(np.abs(dz), initial=0.0)) <= ytol:
+            break      # L grew until the step vanished in rounding: that is failure, not a fixed point
         fz = fun(z)
         if np.isfinite(fz) and fz <= fy + float(gy @ dz) + 0.5 * L * float(dz @ dz) + 1e-12 * abs(fy):
             return z, fz, L, k, True
         L *= eta
-    return y, fy, L, maxiter, False
+    return y, fy, L, k, False

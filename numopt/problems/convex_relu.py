@@ -16,6 +16,7 @@ N(0, I)`` and keeping the distinct patterns gives the practical (approximate) ve
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._validation import as_matrix, as_scalar, as_vector
 from .base import Problem
@@ -33,7 +34,8 @@ class ConvexReLU(Problem):
 
     Parameters
     ----------
-    X : (n, d) array — include a column of ones for a bias.
+    X : (n, d) array — include a column of ones for a bias (sparse input is densified: the
+        arrangement patterns make every block dense anyway).
     y : (n,) array — targets (for classification, labels in {-1, +1}).
     beta : float — weight decay (> 0).
     n_hyperplanes : int — number of sampled hyperplanes (duplicates patterns are dropped).
@@ -44,7 +46,8 @@ class ConvexReLU(Problem):
     oracles = frozenset({"fun", "convex_relu"})
 
     def __init__(self, X, y, beta: float, n_hyperplanes: int = 50, rng=None, name=None):
-        self.X = np.asarray(as_matrix(X, "X"))
+        X = as_matrix(X, "X")
+        self.X = X.toarray() if sp.issparse(X) else np.asarray(X)
         self.y = as_vector(y, "y", size=self.X.shape[0])
         self.beta = as_scalar(beta, "beta", low=0.0, strict=True)
         if not (isinstance(n_hyperplanes, (int, np.integer)) and n_hyperplanes >= 1):
@@ -54,6 +57,10 @@ class ConvexReLU(Problem):
         D = (self.X @ H >= 0)
         D = np.unique(D, axis=1)
         D = D[:, D.any(axis=0)]              # an all-zero pattern contributes nothing
+        if D.shape[1] == 0:
+            raise ValueError(f"no sampled hyperplane gives a non-empty ReLU pattern (X h >= 0 holds for no "
+                             f"row, for all n_hyperplanes={n_hyperplanes} samples); increase n_hyperplanes "
+                             "or add a bias column of ones to X")
         self.D = D.astype(float)             # (n, P)
         self.P = self.D.shape[1]
         self.d = self.X.shape[1]

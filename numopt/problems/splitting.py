@@ -194,8 +194,17 @@ class FederatedWLS(Problem):
         return float(sum(lk @ (yk - Xk @ w) ** 2 for Xk, yk, lk in zip(self.X, self.y, self.lam)))
 
     def solution(self) -> np.ndarray:
-        """The closed-form WLS solution ``(sum_k A_k)^{-1} sum_k b_k``."""
-        return np.linalg.solve(sum(self.Ak), sum(self.bk))
+        """The closed-form WLS solution ``(sum_k A_k)^{-1} sum_k b_k``; when ``sum_k A_k`` is
+        singular (fewer informative rows than features) the minimizers form an affine set and
+        this is its minimum-norm point (``lstsq``)."""
+        A, b = sum(self.Ak), sum(self.bk)
+        try:
+            w = np.linalg.solve(A, b)
+            if np.all(np.isfinite(w)) and np.linalg.cond(A) < 1e12:
+                return w
+        except np.linalg.LinAlgError:
+            pass
+        return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
 def make_federated_wls(n_clients: int = 10, n: int = 5, m: int = 20, noise: float = 0.1,

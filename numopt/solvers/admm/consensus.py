@@ -19,21 +19,29 @@ linear term; the local solve is the ``admm`` QP engine, warm-started from the bl
 solution. Local solves are submitted to any :class:`concurrent.futures.Executor`:
 threads by default, ``"serial"``, or e.g. Dask's ``client.get_executor(pure=False)``.
 Per round, only the vector ``z_{G_i} - u_i`` and the penalty go out and ``x_i`` comes back.
+
+Every local result is checked: a local solve that stops short of its tolerance ends the run
+with ``INNER_MAXITER``, an infeasible local QP with ``INFEASIBLE``, non-finite local data or
+iterates with ``NUMERICAL_ERROR`` -- each at the last good consensus iterate, naming the block.
+``maxtime`` reaches the local solves as a remaining budget (valid on any worker's clock).
 """
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
+from ...driver import fail
 from ...options import opt
 from ...problems.models import QP
 from ...problems.splitting import ConsensusProblem
 from ...registry import register
+from ...result import Status
 from .engine import ADMMEngine, ADMMOptions, Splitting
 from .qp import QPSplitting
 
@@ -98,7 +106,11 @@ class _LocalQP:
                 self.splits.popitem(last=False)
         return spl
 
-    def solve(self, v, pen):
+    def solve(self, v, pen, budget=float("inf")):
+        """``(x, iterations, status, detail)``; ``status`` is ``None`` when the local QP converged."""
+        if not np.all(np.isfinite(v)):
+            return None, 0, Status.NUMERICAL_ERROR, "its consensus target z - u is not finite"
+        deadline = time.perf_counter() + budget
         spl = self._splitting(pen)
         q = self.q.copy()
         q[self.S] -= pen * v
@@ -110,14 +122,30 @@ class _LocalQP:
         state = eng.init(None, np.zeros(self.P.shape[0]), opts)
         k = 0
         while state.status is None and k < opts.maxiter:
+            if k % 50 == 0 and time.perf_counter() >= deadline:
+                return None, k, Status.MAXTIME, "time limit reached in its local solve"
             state = eng.step(None, state, opts)
             k += 1
+        if not np.all(np.isfinite(state.x)):
+            return None, k, Status.NUMERICAL_ERROR, "its local solve produced a non-finite iterate"
+        if state.status is None:
+            return None, k, Status.INNER_MAXITER, f"its local QP did not converge in {k} iterations"
+        if state.status != Status.CONVERGED:
+            return None, k, Status(state.status), f"its local QP ended with {Status(state.status).name}"
         self.warm = {"xk": state.xk, "z": state.z, "y": spl.extra(state.xk, state.z, state.u,
                                                                state.extra["pen"])["y"], "rho": state.rho}
-        return state.x.copy(), k
+        return state.x.copy(), k, None, None
 
 
-def _local_solve(handle, v, pen):
+class _LocalFailure(Exception):
+    """A local solve failed; carries the status for the consensus run."""
+
+    def __init__(self, status, detail):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def _local_solve(handle, v, pen, budget=float("inf")):
     """Run on a worker: look up (or build once) the block's local solver and solve."""
     key = handle[0]
     with _CACHE_LOCK:
@@ -128,7 +156,7 @@ def _local_solve(handle, v, pen):
             _CACHE[key] = loc
             while len(_CACHE) > _CACHE_MAX:
                 _CACHE.popitem(last=False)
-    return loc.solve(v, pen)
+    return loc.solve(v, pen, budget)
 
 
 class ConsensusSplitting(Splitting):
@@ -159,6 +187,7 @@ class ConsensusSplitting(Splitting):
             ex = ThreadPoolExecutor(max_workers=options.n_workers or min(problem.N, os.cpu_count() or 1))
         self.executor = ex
         self.local_iters = 0
+        self.deadline = float("inf")          # set by ConsensusADMM.step from the driver
 
     def close(self):
         if self._own:
@@ -191,13 +220,18 @@ class ConsensusSplitting(Splitting):
         v = z[self.Gcat] - u
         blocks = [(v[self.rows[i]:self.rows[i + 1]], float(pen[self.rows[i]]) if pen.size else 0.0)
                   for i in range(self.pb.N)]
+        budget = max(self.deadline - time.perf_counter(), 0.0)
         if self.executor == "serial":
-            out = [_local_solve(h, vi, pi) for h, (vi, pi) in zip(self.handles, blocks)]
+            out = [_local_solve(h, vi, pi, budget) for h, (vi, pi) in zip(self.handles, blocks)]
         else:
-            futs = [self.executor.submit(_local_solve, h, vi, pi) for h, (vi, pi) in zip(self.handles, blocks)]
+            futs = [self.executor.submit(_local_solve, h, vi, pi, budget)
+                    for h, (vi, pi) in zip(self.handles, blocks)]
             out = [f.result() for f in futs]
-        self.local_iters += sum(k for _, k in out)
-        return np.concatenate([x for x, _ in out])
+        self.local_iters += sum(o[1] for o in out)
+        for i, (_, _, status, detail) in enumerate(out):
+            if status is not None:
+                raise _LocalFailure(status, f"block {i}: {detail}")
+        return np.concatenate([o[0] for o in out])
 
     def z_update(self, v, pen, z_prev):
         num = np.zeros(self.pb.n)
@@ -229,6 +263,13 @@ class ConsensusADMM(ADMMEngine):
         if not isinstance(problem, ConsensusProblem):
             raise TypeError(f"consensus-admm needs a numopt.problems.splitting.ConsensusProblem, got {problem!r}")
         return ConsensusSplitting(problem, options)
+
+    def step(self, problem, state, options):
+        self._sp.deadline = state.deadline
+        try:
+            return super().step(problem, state, options)
+        except _LocalFailure as exc:
+            return fail(state, exc.status, exc.detail)
 
     def solve(self, problem, x0, options, callback=None, method=""):
         try:

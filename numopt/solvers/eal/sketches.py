@@ -44,16 +44,25 @@ class Sketch:
 
     name = "sketch"
 
-    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0):
+    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0, deadline=float("inf")):
         """Steps from ``(z, r)`` until ``||r|| <= max(tol, floor ||z||)``; ``floor`` guards
-        against targets below the attainable accuracy (about ``eps ||K|| ||z||``)."""
+        against targets below the attainable accuracy (about ``eps ||K|| ||z||``).
+
+        Returns ``(steps, converged)``. ``converged`` is false when ``max_steps`` were spent, or
+        when ``deadline`` (a ``time.perf_counter()`` value) passed between two batches, or when
+        the residual became non-finite.
+        """
+        from ...driver import past
         steps = 0
         self._prepare(K)
         while True:
+            rr = float(r @ r)
+            if not np.isfinite(rr):
+                return steps, False
             rr_tol = max(float(tol), float(floor) * float(np.linalg.norm(z))) ** 2
-            if float(r @ r) <= rr_tol:
+            if rr <= rr_tol:
                 return steps, True
-            if steps >= max_steps:
+            if steps >= max_steps or past(deadline):
                 return steps, False
             done, _ = self._run(K, z, r, rr_tol, int(max_steps - steps), rng)
             steps += done

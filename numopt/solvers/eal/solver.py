@@ -26,7 +26,13 @@ the Lagrangian ``L = f + lam^T c``:
 6. **Armijo** backtracking (halving) on the merit from ``alpha = 1`` with constant
    ``beta`` (:class:`numopt.linesearch.Armijo`), then ``(x, lam) += alpha z``.
 
-It stops when ``||grad L(x, lam)||_2 = ||(grad_x L, c)||_2 <= gtol``.
+It stops when ``||grad L(x, lam)||_2 = ||(grad_x L, c)||_2 <= gtol`` (absolute, as the
+reference and its published iteration counts; ``gtol`` is in the units of ``grad L``).
+Non-finite objective, gradient, constraints, Jacobian or Hessian end the run with
+``NUMERICAL_ERROR`` at the last finite point; an exhausted inner solve with no descent ends
+with ``INNER_MAXITER``, a failed backtracking with ``LINE_SEARCH_FAILED``; ``maxtime`` is
+checked between the sketch batches of the inner solve (overshoot: one batch, at most
+65,536 row steps, plus one line search).
 
 References
 ----------
@@ -41,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ...driver import Solver, SolverState
+from ...driver import Solver, SolverState, fail, past
 from ...linesearch import Armijo
 from ...options import DriverOptions, opt
 from ...registry import register
@@ -122,6 +128,16 @@ class EALState(SolverState):
     inner_total: int = 0
 
 
+def _nonfinite(p: KKTPoint) -> str:
+    """Name of the first non-finite quantity at ``p`` ('' when all are finite)."""
+    G = p.G.data if sp.issparse(p.G) else p.G
+    for name, v in (("objective", p.f), ("gradient of the Lagrangian", p.gL), ("constraints", p.c),
+                    ("constraint Jacobian", G)):
+        if not np.all(np.isfinite(v)):
+            return name
+    return ""
+
+
 def _metrics(p: KKTPoint, **more) -> dict:
     cv = float(np.max(np.abs(p.c), initial=0.0))
     return {"kkt_residual": p.kkt, "constr_violation": cv, **more}
@@ -158,8 +174,12 @@ class EAL(Solver):
         return state
 
     def _check_point(self, state, options):
-        """Convergence first (as the reference), then LICQ at the current point."""
+        """Finiteness, then convergence (as the reference), then LICQ at the current point."""
         p = state.point
+        bad = _nonfinite(p)
+        if bad:
+            fail(state, Status.NUMERICAL_ERROR, f"non-finite {bad} at the current point")
+            return
         if p.kkt <= options.gtol:
             state.status = Status.CONVERGED
             return
@@ -175,6 +195,8 @@ class EAL(Solver):
         xi_G, xi_B, beta, nu = state.xi_G, options.xi_B, options.beta, options.nu
 
         H = lagrangian_hessian(problem, p.x, p.lam)
+        if not np.all(np.isfinite(H.data if sp.issparse(H) else H)):
+            return fail(state, Status.NUMERICAL_ERROR, "non-finite Hessian of the Lagrangian")
         Hn = fro_norm(H)
         modified = reduced_hessian_min(H, p.G, options.reduced_hess_tol) < options.reduced_hess_tol
         shift = xi_B + Hn if modified else 0.0
@@ -195,13 +217,19 @@ class EAL(Solver):
         z = np.zeros(n + m)
         r = -b.copy()
         Hg = curvature_term(problem, p, options.merit_hessian)
+        if not np.all(np.isfinite(Hg)):
+            return fail(state, Status.NUMERICAL_ERROR, "non-finite Hessian-vector product in the merit gradient")
         sketch: Sketch = options.sketch
         inner, updates, cap_hit = 0, 0, False
         while True:
             tol_in = theta * delta * bn / (Kn * psi)
             steps, ok = sketch.solve(K, b, z, r, tol_in, options.max_inner, state.rng,
-                                     floor=16.0 * _EPS * Kn)
+                                     floor=16.0 * _EPS * Kn, deadline=state.deadline)
             inner += steps
+            if past(state.deadline):
+                return fail(state, Status.MAXTIME, "time limit reached inside the inner sketch solve")
+            if not np.all(np.isfinite(z)):
+                return fail(state, Status.NUMERICAL_ERROR, "the inner sketch solve diverged")
             cap_hit = cap_hit or not ok
             gM = merit_gradient(p, Hg, eta1, eta2)
             slope = float(gM @ z)
@@ -219,13 +247,12 @@ class EAL(Solver):
         metrics = dict(eta1=eta1, eta2=eta2, delta=delta, slope=slope, descent_bound=-0.5 * eta2 * bn ** 2,
                        merit=merit0, inner_steps=inner, penalty_updates=updates, theta=theta,
                        modified=int(modified))
-        fail = Status.INNER_MAXITER if cap_hit else Status.LINE_SEARCH_FAILED
+        why = Status.INNER_MAXITER if cap_hit else Status.LINE_SEARCH_FAILED
         new = EALState(x=p.x, fun=p.f, point=p, eta1=eta1, eta2=eta2, delta=delta, xi_G=xi_G, rng=state.rng,
                        inner_total=state.inner_total + inner)
         if not slope < 0:
             new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, **metrics)
-            new.status, new.detail = fail, f"no descent direction for the merit (slope {slope:.3g})"
-            return new
+            return fail(new, why, f"no descent direction for the merit (slope {slope:.3g})")
 
         trial = {}
 
@@ -238,8 +265,10 @@ class EAL(Solver):
         res = ls(phi, np.concatenate([p.x, p.lam]), z, merit0, gM)
         if not res.success:
             new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, **metrics)
-            new.status, new.detail = fail, "Armijo backtracking on the merit failed"
-            return new
+            if res.nonfinite == res.nfev:
+                return fail(new, Status.NUMERICAL_ERROR, "every trial point of the line search gave a "
+                            "non-finite merit (objective, constraints or their derivatives)")
+            return fail(new, why, "Armijo backtracking on the merit failed")
         q = trial["point"]
         new.point, new.x, new.fun = q, q.x, q.f
         new.metrics = _metrics(q, alpha=float(res.alpha), merit_new=float(res.fun), **metrics)

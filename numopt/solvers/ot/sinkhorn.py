@@ -23,6 +23,7 @@ from ...driver import Solver, SolverState
 from ...options import DriverOptions, opt
 from ...registry import register
 from ...result import Status
+from ...work import add_passes
 
 __all__ = ["Sinkhorn", "SinkhornOptions", "OTState"]
 
@@ -73,9 +74,11 @@ class _OTSolver(Solver):
         return OTState(x=np.concatenate([sc.f, sc.g]), fun=-sc.dual(), sc=sc,
                        metrics={"marginal_error": sc.initial_error, "stage": 0})
 
-    def _sinkhorn_step(self, state, options) -> OTState:
+    def _sinkhorn_step(self, problem, state, options) -> OTState:
+        """One sweep (one pass over the kernel: ``K v`` and ``K^T u``, :mod:`numopt.work`)."""
         sc = state.sc
         err, updated = sc.sweep(options.ctol)
+        add_passes(problem, 1.0)
         new = OTState(x=np.concatenate([sc.f, sc.g]) if updated else state.x, fun=-sc.dual(), sc=sc,
                       nit_sinkhorn=state.nit_sinkhorn + int(updated), nit_newton=state.nit_newton,
                       metrics={"marginal_error": err, "stage": 0})
@@ -96,9 +99,10 @@ class _OTSolver(Solver):
 
 
 @register("sinkhorn", family="ot", options=SinkhornOptions, aliases=("sinkhorn-stabilized",),
-          requires={"entropic_ot"}, supports={"entropic_ot"}, tol_options=("ctol",), auto_rank=40)
+          requires={"entropic_ot"}, supports={"entropic_ot"}, tol_options=("ctol",), auto_rank=40,
+          work_unit="passes")
 class Sinkhorn(_OTSolver):
     """Sinkhorn matrix scaling, absorption-stabilized with a log-domain fallback."""
 
     def step(self, problem, state, options):
-        return self._sinkhorn_step(state, options)
+        return self._sinkhorn_step(problem, state, options)

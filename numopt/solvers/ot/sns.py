@@ -39,6 +39,7 @@ import numpy as np
 from ...options import opt
 from ...registry import register
 from ...result import Status
+from ...work import add_passes
 from .sinkhorn import OTState, SinkhornOptions, _OTSolver
 
 __all__ = ["SNS", "SNSOptions"]
@@ -143,7 +144,8 @@ def sparsify(P, k: int):
 
 
 @register("sns", family="ot", options=SNSOptions, aliases=("sinkhorn-newton-sparse",),
-          requires={"entropic_ot"}, supports={"entropic_ot"}, tol_options=("ctol",), auto_rank=41)
+          requires={"entropic_ot"}, supports={"entropic_ot"}, tol_options=("ctol",), auto_rank=41,
+          work_unit="passes")
 class SNS(_OTSolver):
     """Sinkhorn-Newton-Sparse: Sinkhorn warm-up, then sparsified Newton on the dual (Tang et al. 2024)."""
 
@@ -156,7 +158,7 @@ class SNS(_OTSolver):
 
     def step(self, problem, state, options):
         if state.stage == "sinkhorn":
-            new = self._sinkhorn_step(state, options)
+            new = self._sinkhorn_step(problem, state, options)
             err = new.metrics["marginal_error"]
             stage = "sinkhorn"
             errs = (state.errs + (err,))[-11:]
@@ -181,6 +183,7 @@ class SNS(_OTSolver):
         r, c = np.empty(n), np.empty(m)
         kern.matvec(P, np.ones(m), r)
         kern.rmatvec(P, np.ones(n), c)
+        add_passes(problem, 1.0)
         gf, gg = a - r, b - c
         err = float(np.abs(gf).sum() + np.abs(gg).sum())
         mass = float(r.sum())
@@ -196,6 +199,7 @@ class SNS(_OTSolver):
         # sparsified Hessian and the Newton direction (Schur complement on g, gauge g_m fixed)
         k = max(1, math.ceil(density * n * m))
         indptr, indices, data = sparsify(P, k)
+        add_passes(problem, 1.0)
         dr, dc = np.maximum(r, 1e-300), np.maximum(c, 1e-300)
         tmp = np.empty(m)
         kern.csr_rmatvec(indptr, indices, data, reg * gf / dr, tmp)
@@ -205,6 +209,7 @@ class SNS(_OTSolver):
         # local convergence superlinear while early, far-from-optimal steps stay cheap
         rtol = max(options.cg_rtol, min(0.1, err))
         cg_it, _ = kern.schur_pcg(indptr, indices, data, dr, dc, rhs, dg, rtol, options.cg_maxiter)
+        add_passes(problem, (cg_it + 2) * data.size / (n * m))
         pdg = np.empty(n)
         kern.csr_matvec(indptr, indices, data, dg, pdg)
         df = (reg * gf - pdg) / dr
@@ -214,6 +219,7 @@ class SNS(_OTSolver):
         if alpha == 0.0:
             # no acceptable Newton step: one Sinkhorn sweep (monotone in D) from the fresh kernel
             err2, updated = sc.sweep(options.ctol)
+            add_passes(problem, 1.0)
             new = SNSState(x=np.concatenate([sc.f, sc.g]) if updated else state.x, fun=-sc.dual(),
                            status=None if updated else Status.CONVERGED, nit_newton=state.nit_newton + 1,
                            density=min(options.max_density, 2.0 * density) if options.adapt_density else density,
@@ -230,22 +236,23 @@ class SNS(_OTSolver):
 
     @staticmethod
     def _line_search(problem, sc, f, g, df, dg, D, mass, slope, options):
-        """Armijo backtracking on ``D`` along ``(df, dg)`` from ``(f, g)``; ``K`` is the plan at ``(f, g)``.
+        """Armijo backtracking (:func:`numopt.linesearch.backtrack`) on ``-D`` along ``(df, dg)`` from
+        ``(f, g)``, halving from 1 down to ``alpha >= 1e-10``; ``K`` is the plan at ``(f, g)``.
 
         Returns ``(alpha, D(new), u, v)`` with ``u = e^{alpha df / reg}``, ``v = e^{alpha dg / reg}``;
-        ``alpha = 0`` when no step length ``>= 1e-10`` is accepted.
+        ``alpha = 0`` when no step is accepted. Each trial is one pass over the kernel.
         """
+        from ...linesearch import backtrack
         from . import _kernels as kern
         a, b, reg, C = problem.a, problem.b, problem.reg, problem.C
         n, m = C.shape
-        if not slope > 0 or not np.isfinite(slope):
-            return 0.0, D, None, None
         noise = 8 * _EPS * (abs(a @ f) + abs(b @ g) + reg * mass + reg)
         kv = np.empty(n)
         span_f = max(float(df.max()), -float(df.min())) / reg
         span_g = max(float(dg.max()), -float(dg.min())) / reg
-        alpha = 1.0
-        while alpha >= 1e-10:
+
+        def minus_dual(alpha):
+            add_passes(problem, 1.0)
             ef, eg = alpha * df / reg, alpha * dg / reg
             # entries of K flushed to 0 had exponent < FLUSH; while the step moves exponents by at
             # most -FLUSH - 100 they stay below e^-100 and the stored kernel is exact enough
@@ -255,15 +262,18 @@ class SNS(_OTSolver):
                 new_mass = float(u @ kv)
             else:
                 # large trial step: the stored kernel may have underflowed where the trial plan
-                # is not small, so evaluate the mass exactly in the log domain
+                # is not small, so evaluate the mass exactly in the log domain; rebase later
                 with np.errstate(over="ignore"):
                     new_mass = float(kern.exp_sum(C, f + alpha * df, g + alpha * dg, reg))
-                u = v = None
-            if np.isfinite(new_mass):
-                D_new = float(a @ (f + alpha * df) + b @ (g + alpha * dg) - reg * new_mass + reg)
-                if D_new >= D + options.armijo * alpha * slope - noise and D_new >= D - noise:
-                    if u is None:     # accepted from the log-domain branch: rebase the kernel later
-                        u, v = np.exp(np.clip(ef, -700, 700)), np.exp(np.clip(eg, -700, 700))
-                    return alpha, D_new, u, v
-            alpha *= 0.5
-        return 0.0, D, None, None
+                u, v = None, None
+            D_new = float(a @ (f + alpha * df) + b @ (g + alpha * dg) - reg * new_mass + reg)
+            return -D_new, (u, v, ef, eg)
+
+        # halving from 1 while alpha >= 1e-10: 34 trials
+        r = backtrack(minus_dual, -D, -slope, c1=options.armijo, shrink=0.5, maxiter=34, slack=noise)
+        if not r.success:
+            return 0.0, D, None, None
+        u, v, ef, eg = r.payload
+        if u is None:
+            u, v = np.exp(np.clip(ef, -700, 700)), np.exp(np.clip(eg, -700, 700))
+        return r.alpha, -r.value, u, v

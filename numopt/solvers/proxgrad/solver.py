@@ -10,8 +10,10 @@ For ``min F(x) = f(x) + g(x)`` with ``grad f`` Lipschitz, one iteration is
 with ``L_k`` increased by backtracking until the quadratic upper bound holds
 (:func:`numopt.linesearch.lipschitz_backtracking`). Adaptive restart resets ``t = 1`` when
 ``F`` increases (``"function"``) or when the momentum opposes the gradient mapping
-(``"gradient"``). Stops when the gradient mapping ``L_k (y_k - x_{k+1})`` is below ``gtol``
-in the max norm.
+(``"gradient"``). Stops when the gradient mapping ``G_k = L_k (y_k - x_{k+1})`` is small
+relative to the first one, ``||G_k||_inf <= gtol ||G_0||_inf`` (:func:`numopt.stopping.small_relative`):
+rescaling the data leaves the verdict unchanged. A failed backtracking (no ``L`` gives a finite
+value below the quadratic bound) ends with ``LINE_SEARCH_FAILED`` at the last accepted iterate.
 
 References: Beck & Teboulle, SIAM J. Imaging Sci. 2 (2009) 183-202;
 O'Donoghue & Candès, Found. Comput. Math. 15 (2015) 715-732.
@@ -22,18 +24,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...driver import Solver, SolverState
+from ...driver import Solver, SolverState, fail
 from ...linesearch import lipschitz_backtracking
 from ...options import DriverOptions, opt
 from ...problems.composite import as_composite
 from ...registry import register
 from ...result import Status
+from ...stopping import small_relative
 
 
 @dataclass
 class ProxGradOptions(DriverOptions):
     maxiter: int = opt(10000, "Maximum number of iterations.", kind=int)
-    gtol: float = opt(1e-6, "Stop when the gradient mapping's max norm is <= gtol.", kind=(int, float))
+    gtol: float = opt(1e-6, "Stop when the gradient mapping's max norm is <= gtol times its first value.",
+                      kind=(int, float))
     accelerated: bool = opt(True, "FISTA momentum (False: plain ISTA).", kind=bool)
     restart: str = opt("function", "Adaptive restart: 'function', 'gradient' or 'none'.", kind=str)
     backtracking: bool = opt(True, "Increase L until the quadratic upper bound holds.", kind=bool)
@@ -55,6 +59,7 @@ class ProxGradState(SolverState):
     y: np.ndarray = None
     t: float = 1.0
     L: float = 1.0
+    ref: float | None = None          # ||G_0||_inf, the reference of the stopping test
 
 
 def _initial_lipschitz(f, x, g):
@@ -68,7 +73,8 @@ def _initial_lipschitz(f, x, g):
 
 
 @register("prox-grad", family="proximal", options=ProxGradOptions, aliases=("fista", "proximal-gradient"),
-          requires={"grad"}, supports={"nonsmooth", "bounds"}, tol_options=("gtol",), auto_rank=50)
+          requires={"grad"}, supports={"nonsmooth", "bounds"}, tol_options=("gtol",), auto_rank=50,
+          work_unit="evaluations")
 class ProxGrad(Solver):
     """Proximal gradient / FISTA with backtracking and adaptive restart."""
 
@@ -94,8 +100,14 @@ class ProxGrad(Solver):
         f, prox = cp.smooth, cp.prox
         y, L = state.y, state.L
         fy, gy = f.fun_and_grad(y)
+        if not (np.isfinite(fy) and np.all(np.isfinite(gy))):
+            return fail(state, Status.NUMERICAL_ERROR, "the smooth part or its gradient is not finite "
+                        "at the extrapolated point")
         if options.backtracking:
             z, fz, L, _, ok = lipschitz_backtracking(f.fun, prox, y, fy, gy, L)
+            if not ok:
+                return fail(state, Status.LINE_SEARCH_FAILED, f"no Lipschitz estimate up to L = {L:.3g} "
+                            "gave a finite value below the quadratic bound")
         else:
             z = prox(y - gy / L, 1.0 / L)
             fz = f.fun(z)
@@ -108,8 +120,9 @@ class ProxGrad(Solver):
             if not restart:
                 t = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * state.t ** 2))
                 y_new = z + ((state.t - 1.0) / t) * (z - state.x)
-        new = ProxGradState(x=z, fun=Fz, y=y_new, t=t, L=L,
+        ref = optimality if state.ref is None else state.ref
+        new = ProxGradState(x=z, fun=Fz, y=y_new, t=t, L=L, ref=ref,
                             metrics={"optimality": optimality, "step_size": 1.0 / L})
-        if optimality <= options.gtol:
+        if small_relative(optimality, ref, options.gtol):
             new.status = Status.CONVERGED
         return new

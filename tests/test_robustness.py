@@ -1,0 +1,116 @@
+"""No false success: faults, degenerate data and rescaled data end in the right status (issue 10).
+
+Each test is a reproducer from a hostile-user fuzz run: a transient or persistent NaN from an
+oracle, a rescaled problem that must give the same verdict, degenerate but valid data.
+"""
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import rosen, rosen_der
+
+import numopt
+from numopt.problems import ConvexReLU, FederatedWLS, Lasso
+from numopt.problems.hs import hs_problem
+from numopt.result import Status
+
+
+def test_transient_nan_from_fun_is_not_success():
+    c = [0]
+
+    def f(x):
+        c[0] += 1
+        return float("nan") if c[0] == 3 else rosen(x)
+
+    x0 = np.array([-1.2, 1.0])
+    res = numopt.minimize(f, x0, jac=rosen_der, method="prox-grad")
+    assert not res.success
+    assert res.status in (Status.NUMERICAL_ERROR, Status.LINE_SEARCH_FAILED)
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+
+
+def test_proxgrad_failed_backtracking_is_reported():
+    # finite at x0, NaN everywhere else: no step can be accepted
+    x0 = np.array([0.5, 0.5])
+    f = lambda x: float(np.sum(x ** 2)) if np.array_equal(x, x0) else float("nan")   # noqa: E731
+    res = numopt.minimize(f, x0, jac=lambda x: 2 * x, method="prox-grad")
+    assert res.status == Status.LINE_SEARCH_FAILED and not res.success
+    np.testing.assert_array_equal(res.x, x0)
+
+
+def test_rescaled_lasso_gives_the_same_answer_and_verdict_with_proxgrad():
+    X = np.random.default_rng(0).standard_normal((20, 5))
+    y = X @ np.array([1.0, -2.0, 0.0, 0.0, 3.0])
+    ref = numopt.minimize(Lasso(X, y, 1e-3), method="prox-grad", tol=1e-10)
+    small = numopt.minimize(Lasso(1e-4 * X, 1e-4 * y, 1e-11), method="prox-grad", tol=1e-10)
+    assert ref.success and small.success
+    np.testing.assert_allclose(small.x, ref.x, atol=1e-6)
+    assert small.nit > 1
+
+
+def test_rank_deficient_federated_wls_is_solved():
+    res = numopt.minimize(FederatedWLS([np.array([[1.0, 2.0]])], [np.array([1.0])]), method="fed-admm")
+    assert res.success
+    assert res.x @ np.array([1.0, 2.0]) == pytest.approx(1.0, abs=1e-5)   # a minimizer (fit is exact)
+
+
+def test_convex_relu_accepts_sparse_X_and_refuses_no_pattern():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
+    dense = numopt.minimize(ConvexReLU(X, y, 0.1, rng=0), method="relu-admm")
+    sparse = numopt.minimize(ConvexReLU(sp.csr_matrix(X), y, 0.1, rng=0), method="relu-admm")
+    np.testing.assert_allclose(sparse.x, dense.x)
+    with pytest.raises(ValueError, match="n_hyperplanes"):
+        ConvexReLU(X[:1], y[:1], 0.1, n_hyperplanes=1, rng=2)
+
+
+class _Faulty:
+    """Wrap an HS problem so one oracle turns non-finite after ``after`` calls."""
+
+    def __init__(self, problem, oracle, after):
+        self.pb, self.oracle, self.after, self.calls = problem, oracle, after, 0
+
+    def install(self):
+        pb, orig = self.pb, getattr(self.pb, self.oracle)
+
+        def bad(*args):
+            self.calls += 1
+            out = orig(*args)
+            return out * np.nan if self.calls > self.after else out
+        setattr(pb, self.oracle, bad)
+        return pb
+
+
+@pytest.mark.parametrize("oracle,after", [("hess_lag", 1), ("hessp_lag", 0), ("jac_eq", 1), ("jac_eq", 2)])
+def test_eal_non_finite_derivatives_end_in_numerical_error(oracle, after):
+    pb = _Faulty(hs_problem("hs40"), oracle, after).install()
+    res = numopt.minimize(pb, method="eal")
+    assert res.status == Status.NUMERICAL_ERROR and not res.success
+    assert np.all(np.isfinite(res.x))
+
+
+def test_eal_honours_maxtime_inside_the_inner_solve():
+    from numopt.problems.pde import PoissonControl
+    pb = PoissonControl(12)
+    t0 = time.perf_counter()
+    res = numopt.minimize(pb, method="eal", options={"maxtime": 0.5, "gtol": 1e-12, "max_inner": 10 ** 9})
+    elapsed = time.perf_counter() - t0
+    assert res.status == Status.MAXTIME and not res.success
+    assert elapsed < 0.5 + 5.0          # one sketch batch plus one line search, with a loaded machine
+
+
+def test_consensus_local_failure_is_a_status_not_an_exception():
+    from numopt.problems.splitting import make_scenario_consensus
+    pb = make_scenario_consensus(n_scenarios=3, n=6, m=4, n_shared=2, rng=0)
+    res = numopt.minimize(pb, method="consensus-admm", options={"local_maxiter": 2, "executor": "serial"})
+    assert res.status == Status.INNER_MAXITER and not res.success
+    assert "block" in res.message
+
+
+def test_ot_methods_count_data_passes():
+    from numopt.ot_generators import random_assignment
+    pb = random_assignment(30, reg=0.05, seed=0)
+    for m in ("sinkhorn", "sns"):
+        res = numopt.minimize(pb, method=m)
+        assert res.success and res.npass >= res.nit > 0
