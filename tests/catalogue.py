@@ -1,7 +1,11 @@
 """Reference problems for the registry-driven conformance sweep.
 
 Each entry builds ``(problem, info)`` afresh; ``info`` may hold a known optimum ``f_opt``
-and its source. The sweep runs every registered method on every entry it can solve.
+and its source, and must hold ``verify(problem, res) -> float``: a certificate recomputed
+here, independently of every solver (gradient norms, prox-gradient fixed-point residuals,
+KKT residuals, marginal errors, distances to closed-form or cvxpy solutions), relative to
+the problem's own scale, so 0 is exact and the sweep asserts ``verify <= VERIFY_TOL`` whenever
+a method reports success. The sweep runs every registered method on every entry it can solve.
 """
 import numpy as np
 from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod
@@ -10,9 +14,49 @@ from numopt.problems import (QP, Lasso, LeastSquares, LogisticRegression, Object
                              ScipyConstrainedProblem)
 
 
+#: success must mean a recomputed certificate at most this (relative) large, at default tolerances
+VERIFY_TOL = 1e-3
+
+
+def _rel(r, scale) -> float:
+    return float(r) / max(float(scale), 1e-300)
+
+
+def _gradient_norm(problem, res):
+    """``||grad f(x)||_inf / max(||grad f(x0)||_inf, |f(x0)|, 1e-300)`` for smooth problems."""
+    g = problem._grad(res.x) if hasattr(problem, "_grad") else problem.grad(res.x)
+    g0 = problem._grad(problem.x0) if hasattr(problem, "_grad") else problem.grad(problem.x0)
+    return _rel(np.max(np.abs(g)), np.max(np.abs(g0)))
+
+
+def _gradient_mapping(problem, res):
+    """Prox-gradient fixed-point residual ``||L (x - prox_{g/L}(x - grad f(x)/L))||_inf`` relative
+    to its value at ``x0`` (zero exactly at the minimizers of ``f + g``)."""
+    f, g = problem.smooth, problem.prox
+    L = f.lipschitz()
+
+    def G(x):
+        return L * np.max(np.abs(x - g(x - f._grad(x) / L, 1.0 / L)))
+    return _rel(G(res.x), G(problem.x0))
+
+
+def _distance_to(x_ref):
+    def verify(problem, res):
+        return _rel(np.linalg.norm(res.x - x_ref), max(np.linalg.norm(x_ref), 1.0))
+    return verify
+
+
+def _objective_gap(f_opt, feasibility=None):
+    """Relative objective gap to an independent optimum, plus relative infeasibility."""
+    def verify(problem, res):
+        gap = abs(float(res.fun) - f_opt) / max(abs(f_opt), 1.0)
+        return max(gap, feasibility(problem, res) if feasibility else 0.0)
+    return verify
+
+
 def _rosenbrock():
     return Objective(rosen, np.array([-1.2, 1.0]), jac=rosen_der, hess=rosen_hess,
-                     hessp=rosen_hess_prod, name="rosenbrock"), {"f_opt": 0.0}
+                     hessp=rosen_hess_prod, name="rosenbrock"), {"f_opt": 0.0, "verify": _gradient_norm}
 
 
 def _least_squares():
@@ -20,28 +64,36 @@ def _least_squares():
     X = rng.standard_normal((30, 5))
     y = X @ np.arange(1.0, 6.0) + 0.1 * rng.standard_normal(30)
     p = LeastSquares(X, y, x0=np.zeros(5))
-    return p, {"f_opt": p.fun(p.solution())}
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    return p, {"f_opt": p.fun(w), "verify": _distance_to(w)}
 
 
 def _lasso():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((40, 8))
     y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + 0.05 * rng.standard_normal(40)
-    return Lasso(X, y, alpha=0.1), {}
+    return Lasso(X, y, alpha=0.1), {"verify": _gradient_mapping}
 
 
 def _logistic():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((50, 4))
     y = np.where(X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.3 * rng.standard_normal(50) > 0, 1.0, -1.0)
-    return LogisticRegression(X, y, penalty="l2", alpha=0.1), {}
+    return LogisticRegression(X, y, penalty="l2", alpha=0.1), {"verify": _gradient_mapping}
+
+
+def _logistic_l1():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((60, 6))
+    y = np.where(X @ np.array([1.5, -2.0, 0.0, 0.0, 0.5, 0.0]) + 0.3 * rng.standard_normal(60) > 0, 1.0, -1.0)
+    return LogisticRegression(X, y, penalty="l1", alpha=0.02), {"verify": _gradient_mapping}
 
 
 def _bounded_quadratic():
     obj = Objective(lambda x: float(np.sum((x - np.array([2.0, -3.0, 0.5])) ** 2)), np.zeros(3),
                     jac=lambda x: 2 * (x - np.array([2.0, -3.0, 0.5])))
     return ScipyConstrainedProblem(obj, (), bounds=[(0, 1), (-1, 1), (None, None)], name="bounded-quadratic"), \
-        {"f_opt": 1.0 + 4.0}
+        {"f_opt": 1.0 + 4.0, "verify": _distance_to(np.array([1.0, -1.0, 0.5]))}
 
 
 def _hs28():
@@ -51,44 +103,84 @@ def _hs28():
     obj = Objective(f, np.array([-4.0, 1.0, 1.0]), jac=g)
     con = {"type": "eq", "fun": lambda x: np.array([x[0] + 2 * x[1] + 3 * x[2] - 1]),
            "jac": lambda x: np.array([[1.0, 2.0, 3.0]])}
-    return ScipyConstrainedProblem(obj, [con], name="hs28"), {"f_opt": 0.0}
+    return ScipyConstrainedProblem(obj, [con], name="hs28"), \
+        {"f_opt": 0.0, "verify": _distance_to(np.array([0.5, -0.5, 0.5]))}
 
 
 def _qp():
     rng = np.random.default_rng(4)
     M = rng.standard_normal((6, 6))
     A = rng.standard_normal((3, 6))
-    return QP(M @ M.T + np.eye(6), rng.standard_normal(6), A, -np.ones(3), np.ones(3), x0=np.zeros(6)), {}
+    P, q = M @ M.T + np.eye(6), rng.standard_normal(6)
+    return QP(P, q, A, -np.ones(3), np.ones(3), x0=np.zeros(6)), \
+        {"verify": _distance_to(_cvxpy_qp(P, q, A, -np.ones(3), np.ones(3)))}
+
+
+def _cvxpy_qp(P, q, A, lo, hi):
+    import cvxpy as cp
+    x = cp.Variable(P.shape[0])
+    cp.Problem(cp.Minimize(0.5 * cp.quad_form(x, cp.psd_wrap(P)) + q @ x), [A @ x >= lo, A @ x <= hi]).solve(
+        solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    return np.asarray(x.value)
 
 
 def _tv1d():
     from numopt.problems import TotalVariation1D
     rng = np.random.default_rng(5)
-    return TotalVariation1D(np.repeat([0.0, 1.0, -0.5], 10) + 0.1 * rng.standard_normal(30), lam=0.5), {}
+    import cvxpy as cp
+    b = np.repeat([0.0, 1.0, -0.5], 10) + 0.1 * rng.standard_normal(30)
+    x = cp.Variable(30)
+    cp.Problem(cp.Minimize(0.5 * cp.sum_squares(x - b) + 0.5 * cp.norm1(cp.diff(x)))).solve(
+        solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    return TotalVariation1D(b, lam=0.5), {"verify": _distance_to(np.asarray(x.value))}
 
 
 def _entropic_ot():
     from numopt.ot_generators import random_assignment
-    return random_assignment(n=12, reg=0.05, seed=0), {}
+    def verify(problem, res):           # L1 marginal error of the plan, recomputed from the potentials
+        P = problem.plan(res.x)
+        return float(np.abs(P.sum(1) - problem.a).sum() + np.abs(P.sum(0) - problem.b).sum())
+    return random_assignment(n=12, reg=0.05, seed=0), {"verify": verify}
 
 
 def _consensus():
     from numopt.problems.splitting import make_scenario_consensus
-    return make_scenario_consensus(n_scenarios=3, n=6, m=4, n_shared=2, rng=0), {}
+    import cvxpy as cp
+    pb = make_scenario_consensus(n_scenarios=3, n=6, m=4, n_shared=2, rng=0)
+    xs = [cp.Variable(q.n) for q in pb.local]
+    cons = [c for q, x in zip(pb.local, xs) for c in (q.A @ x >= q.l, q.A @ x <= q.u)]
+    cons += [x[s] == xs[0][pb.shared[0]] for x, s in zip(xs[1:], pb.shared[1:])]
+    obj = sum(0.5 * cp.quad_form(x, cp.psd_wrap(q.P)) + q.q @ x for q, x in zip(pb.local, xs))
+    cp.Problem(cp.Minimize(obj), cons).solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12,
+                                             tol_feas=1e-12)
+    return pb, {"verify": _distance_to(np.asarray(xs[0].value)[pb.shared[0]])}
 
 
 def _federated():
     from numopt.problems.splitting import FederatedWLS
     rng = np.random.default_rng(6)
     X = [rng.standard_normal((8, 3)) for _ in range(4)]
-    return FederatedWLS(X, [x @ np.ones(3) + 0.1 * rng.standard_normal(8) for x in X]), {}
+    pb = FederatedWLS(X, [x @ np.ones(3) + 0.1 * rng.standard_normal(8) for x in X])
+    Xa, ya = np.vstack(pb.X), np.concatenate(pb.y)
+    return pb, {"verify": _distance_to(np.linalg.lstsq(Xa, ya, rcond=None)[0])}
 
 
 def _convex_relu():
     from numopt.problems.convex_relu import ConvexReLU
     rng = np.random.default_rng(7)
     X = np.hstack([rng.standard_normal((20, 2)), np.ones((20, 1))])
-    return ConvexReLU(X, np.sign(X[:, 0] * X[:, 1] + 1e-9), beta=0.1, n_hyperplanes=6, rng=0), {}
+    pb = ConvexReLU(X, np.sign(X[:, 0] * X[:, 1] + 1e-9), beta=0.1, n_hyperplanes=6, rng=0)
+    import cvxpy as cp
+    V, W = cp.Variable((pb.P, pb.d)), cp.Variable((pb.P, pb.d))
+    pred = sum(cp.multiply(pb.D[:, i], pb.X @ (V[i] - W[i])) for i in range(pb.P))
+    S = 2.0 * pb.D - 1.0
+    cons = [cp.multiply(S[:, i], pb.X @ V[i]) >= 0 for i in range(pb.P)] + \
+           [cp.multiply(S[:, i], pb.X @ W[i]) >= 0 for i in range(pb.P)]
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - pb.y)
+                                  + pb.beta * (cp.sum(cp.norm(V, axis=1)) + cp.sum(cp.norm(W, axis=1)))), cons)
+    f_opt = prob.solve(solver="CLARABEL")
+    scale = float(np.abs(pb.X).max())
+    return pb, {"verify": _objective_gap(f_opt, lambda problem, res: problem.constraint_violation(res.x) / scale)}
 
 
 CATALOGUE = {
@@ -96,6 +188,7 @@ CATALOGUE = {
     "least-squares": _least_squares,
     "lasso": _lasso,
     "logistic-l2": _logistic,
+    "logistic-l1": _logistic_l1,
     "bounded-quadratic": _bounded_quadratic,
     "hs28": _hs28,
     "qp": _qp,
