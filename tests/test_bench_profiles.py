@@ -48,3 +48,16 @@ def test_profile_input_errors():
         performance_profile([1.0, 2.0])
     with pytest.raises(ValueError, match="one non-negative dimension per problem"):
         data_profile(T, n=[1, 2])
+
+
+def test_evaluation_profiles_leave_out_methods_counted_in_passes():
+    from numopt.bench.analysis import Pair, cost_matrix
+
+    def pair(p, s, evals, time=1.0, solved=True):
+        return Pair(problem=p, solver=s, runs=1, n_solved=int(solved), status="CONVERGED", fun=0.0, cviol=0.0,
+                    kkt=0.0, nit=1, evals=evals, wall=time, cpu=time, n=2)
+    pairs = [pair("a", "lbfgs", 10), pair("a", "bcd", None), pair("b", "lbfgs", 20), pair("b", "bcd", None)]
+    problems, solvers, T, _ = cost_matrix(pairs, "evals")
+    assert solvers == ["lbfgs"] and T.shape == (2, 1)
+    _, solvers_t, T_t, _ = cost_matrix(pairs, "cpu")
+    assert solvers_t == ["lbfgs", "bcd"] and np.all(np.isfinite(T_t))

@@ -14,7 +14,10 @@ alone):
 
 A (problem, solver) pair is solved when every repeat solves it; its costs are the
 medians over repeats of the time (``cpu`` or ``wall``) and of the evaluations
-``nfev + njev`` counted by the problem object.
+``nfev + njev`` counted by the problem object. Evaluations are recorded only for methods
+whose registry ``work_unit`` is ``"evaluations"`` (:mod:`numopt.work`); coordinate,
+splitting and scaling methods (``"passes"``) record ``npass`` instead and are left out of the
+evaluation profiles, whose axis would otherwise mix incomparable units.
 """
 from __future__ import annotations
 
@@ -109,7 +112,13 @@ def cost_matrix(pairs, metric: str):
     """``(problems, solvers, T, n)``: ``T[p, s]`` the cost ``metric`` of solved pairs, else inf.
 
     ``metric``: ``"cpu"``, ``"wall"`` or ``"evals"``. Tiny times are floored at 1 microsecond.
+    For ``"evals"``, solvers that solved problems without counting evaluations (work unit
+    ``"passes"``) are left out rather than shown as failing everywhere.
     """
+    if metric == "evals":    # only methods whose work is counted in full evaluations
+        counted = {p.solver for p in pairs if p.evals is not None}
+        uncounted = {p.solver for p in pairs if p.runs and p.evals is None and p.solved}
+        pairs = [p for p in pairs if p.solver in counted or p.solver not in uncounted]
     problems = list(dict.fromkeys(p.problem for p in pairs))
     solvers = list(dict.fromkeys(p.solver for p in pairs))
     T = np.full((len(problems), len(solvers)), np.inf)

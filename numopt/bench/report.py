@@ -22,8 +22,8 @@ from .profiles import data_profile, performance_profile
 __all__ = ["solver_summary", "terminal_table", "write_reports", "plot_profiles"]
 
 _CSV_FIELDS = ["key", "problem", "solver", "method", "repeat", "status", "converged", "fun", "f_ref", "f0",
-               "cviol", "kkt", "nit", "nfev", "njev", "nhev", "constr_nfev", "constr_njev", "evals", "wall",
-               "cpu", "n", "m_eq", "m_ineq", "error", "host"]
+               "cviol", "kkt", "nit", "nfev", "njev", "nhev", "constr_nfev", "constr_njev", "evals", "npass",
+               "work_unit", "wall", "cpu", "n", "m_eq", "m_ineq", "error", "host"]
 
 
 def _fmt(v, spec=".3g") -> str:
@@ -145,6 +145,7 @@ def plot_profiles(pairs, out_dir, time_metric: str = "cpu") -> list[Path]:
     out_dir = Path(out_dir)
     files = []
     for metric, label in ((time_metric, f"{time_metric} time"), ("evals", "evaluations (nfev + njev)")):
+        # evaluation profiles hold only methods that count full evaluations (numopt.work)
         problems, solvers, T, n = cost_matrix(pairs, metric)
         tag = "time" if metric != "evals" else "evals"
         taus, rho = performance_profile(T)

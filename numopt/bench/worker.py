@@ -105,12 +105,24 @@ def _warm_up(task, method, source) -> None:
             return
 
 
+def _work_unit(method) -> str:
+    """The registry's ``work_unit`` of ``method`` (:mod:`numopt.work`); custom solvers: evaluations."""
+    from ..registry import get_spec
+    if isinstance(method, str):
+        try:
+            return get_spec(method).work_unit
+        except ValueError:
+            pass
+    return "evaluations"
+
+
 def run_task(task, warmed: set, ready=lambda: None) -> dict:
     """Build, warm up (once per problem and solver in this process), run and measure one task."""
     import numpy as np
     from .._minimize import minimize
     from .measure import constraint_violation, kkt_residual
     from .sources import get_source
+    from ..work import passes_of
 
     for mod in task.imports:
         __import__(mod)
@@ -146,6 +158,7 @@ def run_task(task, warmed: set, ready=lambda: None) -> dict:
         return failure_record(task, "ERROR", error, wall=wall, cpu=cpu, n=problem.n)
 
     x = np.asarray(res.x, dtype=float).reshape(-1)
+    unit = _work_unit(method)
     rec = base_record(task)
     fun = cviol = kkt = f0 = None
     certs = {}
@@ -167,7 +180,8 @@ def run_task(task, warmed: set, ready=lambda: None) -> dict:
         f_ref=bp.f_ref, f0=_finite(f0), nit=int(res.nit),
         nfev=int(used.get("nfev", 0)), njev=int(used.get("njev", 0)), nhev=int(used.get("nhev", 0)),
         constr_nfev=int(used.get("constr_nfev", 0)), constr_njev=int(used.get("constr_njev", 0)),
-        evals=int(used.get("nfev", 0) + used.get("njev", 0)),
+        evals=int(used.get("nfev", 0) + used.get("njev", 0)) if unit == "evaluations" else None,
+        npass=passes_of(used), work_unit=unit,
         solver_nfev=int(res.nfev), solver_njev=int(res.njev), wall=wall, cpu=cpu, n=int(problem.n),
         m_eq=int(getattr(problem, "m_eq", 0)), m_ineq=int(getattr(problem, "m_ineq", 0)),
         certificates=certs, finished=time.time())
