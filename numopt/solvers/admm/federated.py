@@ -62,6 +62,7 @@ from ...options import DriverOptions, opt
 from ...problems.splitting import FederatedWLS
 from ...registry import register
 from ...result import Status
+from ...stopping import small_residuals
 from ._linalg import dense_spd_solver
 
 __all__ = ["FedADMM", "FedADMMOptions"]
@@ -172,13 +173,14 @@ class FedADMM(Solver):
         r = float(np.sqrt(np.sum((W - z_new) ** 2)))
         s = rho * np.sqrt(K) * float(np.linalg.norm(z_new - z))
         grad_k = np.array([Ak @ w - bk for Ak, bk, w in zip(problem.Ak, problem.bk, W)])
-        eps_pri = np.sqrt(K * d) * options.eps_abs + options.eps_rel * max(np.linalg.norm(W), np.sqrt(K) * np.linalg.norm(z_new))
-        eps_dual = np.sqrt(K * d) * options.eps_abs + options.eps_rel * float(np.linalg.norm(grad_k))
+        eps_abs = np.sqrt(K * d) * options.eps_abs
+        r_scale = max(np.linalg.norm(W), np.sqrt(K) * np.linalg.norm(z_new))
+        s_scale = float(np.linalg.norm(grad_k))
         new = FedState(x=z_new, fun=problem.fun(z_new), W=W, U=U, Zrx=Zrx, started=started, up=up,
                        has_up=has_up, z_prev=z,
                        metrics={"primal_residual": r, "dual_residual": s, "msd": self._msd(z_new),
                                 "scheduled": int(sched.sum())})
-        if started.all() and r <= eps_pri and s <= eps_dual:
+        if started.all() and small_residuals(r, s, r_scale, s_scale, eps_abs, options.eps_rel):
             new.status = Status.CONVERGED
         return new
 

@@ -52,6 +52,7 @@ from ...linesearch import Armijo
 from ...options import DriverOptions, opt
 from ...registry import register
 from ...result import Status
+from ...stopping import small_relative
 from .kkt import fro_norm, kkt_matrix, lagrangian_hessian, licq_eigmin, reduced_hessian_min
 from .merit import KKTPoint, curvature_term, evaluate, merit_gradient, merit_value
 from .sketches import Sketch, get_sketch
@@ -180,7 +181,7 @@ class EAL(Solver):
         if bad:
             fail(state, Status.NUMERICAL_ERROR, f"non-finite {bad} at the current point")
             return
-        if p.kkt <= options.gtol:
+        if small_relative(p.kkt, 1.0, options.gtol):    # absolute (reference scale 1), as the reference
             state.status = Status.CONVERGED
             return
         state.xi_G = licq_eigmin(p.G)
