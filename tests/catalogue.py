@@ -183,6 +183,24 @@ def _convex_relu():
     return pb, {"verify": _objective_gap(f_opt, lambda problem, res: problem.constraint_violation(res.x) / scale)}
 
 
+def _matrix_game():
+    from numopt.problems import policeman_burglar
+    return policeman_burglar(8, variant="nemirovski"), {}
+
+
+def _box_ls_inclusion():
+    from numopt.problems import BoxLeastSquares
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((40, 5))
+    return BoxLeastSquares(X, X @ np.ones(5) + rng.standard_normal(40), -0.5, 0.5), {}
+
+
+def _bilinear_game():
+    from numopt.problems import BilinearGame
+    rng = np.random.default_rng(9)
+    return BilinearGame(rng.standard_normal((4, 4)), rng.standard_normal(4), rng.standard_normal(4)), {}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -197,4 +215,7 @@ CATALOGUE = {
     "consensus": _consensus,
     "federated-wls": _federated,
     "convex-relu": _convex_relu,
+    "matrix-game": _matrix_game,
+    "box-ls-inclusion": _box_ls_inclusion,
+    "bilinear-game": _bilinear_game,
 }

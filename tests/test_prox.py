@@ -16,6 +16,8 @@ OPERATORS = {
     "nonnegative": P.NonNegative(),
     "simplex": P.Simplex(2.0),
     "group-l1": P.GroupL1(0.6, [[0, 1, 2], [3, 4]]),
+    "product-box-l1": P.Product([P.Box(-0.5, np.array([0.2, 1.0, np.inf])), P.L1(0.3)], [3, 3]),
+    "product-simplices": P.Product([P.Simplex(1.0), P.Simplex(2.0)], [2, 4]),
 }
 INDEPENDENT_CONJUGATE = [k for k, op in OPERATORS.items()
                          if type(op).prox_conjugate is not P.Prox.prox_conjugate]
@@ -67,3 +69,16 @@ def test_bad_parameters():
         P.GroupL1(1.0, [[0, 1], [1, 2]])
     with pytest.raises(TypeError, match="alpha must be a real number"):
         P.L1("big")
+
+
+def test_product_acts_blockwise():
+    G = P.Product([P.Simplex(1.0), P.Box(0.0, 1.0)], [3, 2])
+    v = np.array([0.5, 0.5, 0.5, 2.0, -1.0])
+    np.testing.assert_allclose(G(v), [1 / 3, 1 / 3, 1 / 3, 1.0, 0.0])
+    assert G.is_indicator and G.value(G(v)) == 0.0 and G.value(v) == np.inf
+    with pytest.raises(ValueError, match=r"v must have shape \(5,\)"):
+        G(np.zeros(4))
+    with pytest.raises(ValueError, match="sizes"):
+        P.Product([P.Zero()], [0])
+    with pytest.raises(TypeError, match=r"blocks\[0\]"):
+        P.Product([np.eye(2)], [2])

@@ -9,6 +9,8 @@ from .constrained import ConstrainedProblem, ScipyConstrainedProblem, normalize_
 from .constrained_logreg import ConstrainedLogisticRegression
 from .convex_relu import ConvexReLU
 from .finite_sum import FiniteSum
+from .inclusion import (BilinearGame, BoxLeastSquares, LinearFiniteSumInclusion, MatrixGame,
+                        MonotoneInclusion, OperatorInclusion, policeman_burglar)
 from .graph import LabelPropagation, SparseQuadratic, lattice_graph
 from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
                      SoftmaxRegression, TotalVariation1D)
@@ -23,4 +25,5 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "SoftmaxLoss", "SoftmaxRegression", "TotalVariation1D", "SparseQuadratic", "LabelPropagation",
            "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
-           "prox"]
+           "MonotoneInclusion", "LinearFiniteSumInclusion", "MatrixGame", "BoxLeastSquares", "BilinearGame",
+           "OperatorInclusion", "policeman_burglar", "prox"]
