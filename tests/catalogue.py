@@ -185,20 +185,32 @@ def _convex_relu():
 
 def _matrix_game():
     from numopt.problems import policeman_burglar
-    return policeman_burglar(8, variant="nemirovski"), {}
+    pb = policeman_burglar(8, variant="nemirovski")
+
+    def verify(problem, res):     # the duality gap max_j (A^T x)_j - min_i (A y)_i, recomputed from A
+        A = np.asarray(problem.A.todense() if hasattr(problem.A, "todense") else problem.A)
+        x, y = res.x[:A.shape[0]], res.x[A.shape[0]:]
+        return _rel(np.max(A.T @ x) - np.min(A @ y), np.max(np.abs(A)))
+    return pb, {"verify": verify}
 
 
 def _box_ls_inclusion():
     from numopt.problems import BoxLeastSquares
     rng = np.random.default_rng(8)
     X = rng.standard_normal((40, 5))
-    return BoxLeastSquares(X, X @ np.ones(5) + rng.standard_normal(40), -0.5, 0.5), {}
+    y = X @ np.ones(5) + rng.standard_normal(40)
+    from scipy.optimize import lsq_linear
+    ref = lsq_linear(X, y, bounds=(-0.5, 0.5), tol=1e-14, lsmr_tol=1e-14).x
+    return BoxLeastSquares(X, y, -0.5, 0.5), {"verify": _distance_to(ref)}
 
 
 def _bilinear_game():
     from numopt.problems import BilinearGame
     rng = np.random.default_rng(9)
-    return BilinearGame(rng.standard_normal((4, 4)), rng.standard_normal(4), rng.standard_normal(4)), {}
+    A, b, c = rng.standard_normal((4, 4)), rng.standard_normal(4), rng.standard_normal(4)
+    # saddle point: A y + b = 0 and A^T x - c = 0
+    ref = np.concatenate([np.linalg.solve(A.T, c), -np.linalg.solve(A, b)])
+    return BilinearGame(A, b, c), {"verify": _distance_to(ref)}
 
 
 CATALOGUE = {
