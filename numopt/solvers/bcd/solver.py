@@ -94,6 +94,9 @@ class BCDOptions(DriverOptions):
     screening: bool = opt(True, "Working-set engine: gap safe screening.", kind=bool)
     ws_p0: int = opt(10, "Working-set engine: smallest working set.", kind=int)
     ws_max_epochs: int = opt(10000, "Working-set engine: most coordinate epochs per inner solve.", kind=int)
+    inner: str = opt("auto", "Working-set engine inner solver: 'cd' (coordinate descent with Anderson "
+                     "acceleration), 'newton' (proximal Newton, CD on the model) or 'auto' (newton for the "
+                     "logistic loss, cd for least squares).", kind=str)
     anderson: int = opt(5, "Working-set engine: Anderson / dual extrapolation depth K (0: off).", kind=int)
 
     def validate(self):
@@ -113,6 +116,8 @@ class BCDOptions(DriverOptions):
         for name in ("ws_p0", "ws_max_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"option {name!r} must be >= 1, got {getattr(self, name)}")
+        if self.inner not in ("auto", "cd", "newton"):
+            raise ValueError(f"option 'inner' must be 'auto', 'cd' or 'newton', got {self.inner!r}")
         if self.anderson < 0:
             raise ValueError(f"option 'anderson' must be >= 0, got {self.anderson}")
         if self.gap_tol is not None and self.gap_tol <= 0:
@@ -428,10 +433,12 @@ class BCD(Solver):
 
     def finalize(self, problem, state, options):
         if self._ws is not None:
+            from .working_set import model_gap
             st = state.ws
             return {"engine": "working-set", "n_blocks": None, "n_screened": int(st.screened.sum()),
-                    "ws_size": int(st.ws_size), "epochs": int(st.epochs),
-                    "duality_gap": float(self._ws.gap_model.duality_gap(state.x))}
+                    "ws_size": int(st.ws_size), "epochs": int(st.epochs), "newton_iterations": int(st.newton),
+                    "newton_fallbacks": int(st.fallbacks),
+                    "duality_gap": model_gap(self._ws, st, state.x)}
         S = self._setup
         out = {"engine": "plain", "n_blocks": S.nb if not S.variable else None,
                "coordinate_updates": int(state.stats[3]), "linesearch_evaluations": int(state.stats[1])}
