@@ -5,7 +5,7 @@ One outer iteration (one driver step):
 1. **Gap safe screening** (Ndiaye, Fercoq, Gramfort & Salmon, JMLR 2017): with the best dual
    point ``theta`` found so far and the duality gap ``G = P(w) - D(theta)``, the dual optimum lies
    in the ball of radius ``r = sqrt(2 G / (c N))`` around ``theta`` (``D`` is ``c N``-strongly
-   concave, ``c`` from the datafit). Feature ``j`` with ``|X_j^T theta| + ||X_j|| r < alpha`` is
+   concave, ``c`` from the datafit; ``G`` floored at ``1e3 eps |P|`` against rounding). Feature ``j`` with ``|X_j^T theta| + ||X_j|| r < alpha`` is
    zero at every solution and is removed for good.
 2. **Working set** (celer, Massias et al. 2018; skglm, Bertrand et al. 2022): the current
    support plus the features closest to violating the dual constraint, ranked by
@@ -166,7 +166,11 @@ def outer_step(wp: WSProblem, st: WSState, w, z, problem, options):
     from . import _ws_kernels as WK
     alpha = wp.alpha
     if options.screening and st.Xt is not None and np.isfinite(st.gap):
-        radius = np.sqrt(2.0 * max(st.gap, 0.0) / (wp.fit.STRONG_CONCAVITY * wp.N))
+        # the gap is floored at rounding level (1e3 eps |P|): at a zero computed gap the features of
+        # the support sit on the dual boundary |X_j^T theta| = alpha, and rounding alone must not
+        # push them inside it
+        G = max(st.gap, 1e3 * np.finfo(float).eps * abs(st.P))
+        radius = np.sqrt(2.0 * G / (wp.fit.STRONG_CONCAVITY * wp.N))
         new = ~st.screened & (np.abs(st.Xt) + wp.colnorm * radius < alpha)
         drop = np.flatnonzero(new & (w != 0))
         if drop.size:          # a nonzero coefficient of a screened feature: zero it (exactly safe)
