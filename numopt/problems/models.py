@@ -215,6 +215,29 @@ class LogisticRegression(CompositeProblem):
                          name=name or f"LogisticRegression-{penalty}")
         self.X, self.y, self.penalty, self.alpha = loss.X, loss.y, penalty, alpha
 
+    def duality_gap(self, w) -> float:
+        r"""Duality gap of the L1 problem (``penalty="l1"`` only) at the rescaled residual.
+
+        Dual: ``D(theta) = -1/N sum_i H(t_i)``, ``H(t) = t log t + (1 - t) log(1 - t)``, at
+        ``t_i = s sigmoid(-y_i x_i^T w)`` with ``s = min(1, alpha / ||grad f(w)||_inf)`` making
+        ``theta_i = y_i t_i / N`` dual feasible (``||X^T theta||_inf <= alpha``).
+        """
+        if self.penalty != "l1":
+            raise ValueError(f"duality_gap needs penalty 'l1', got {self.penalty!r}")
+        from scipy.special import xlogy
+        z = self.y * np.asarray(self.X @ w).ravel()
+        sig = _sigmoid(-z)
+        g = np.asarray(self.X.T @ (-self.y * sig)).ravel() / self.smooth.n_samples
+        dn = float(np.max(np.abs(g), initial=0.0))
+        s = 1.0 if dn <= self.alpha or dn == 0.0 else self.alpha / dn
+        t = s * sig
+        dual = -float(np.mean(xlogy(t, t) + xlogy(1.0 - t, 1.0 - t)))
+        primal = float(np.mean(_log1pexp(-z))) + self.alpha * float(np.sum(np.abs(w)))
+        return max(primal - dual, 0.0)
+
+    def certificates(self, x) -> dict:
+        return {"duality_gap": self.duality_gap(x)} if self.penalty == "l1" else {}
+
 
 class SoftmaxLoss(_Data, FiniteSum):
     r"""Multinomial logistic loss ``1/N sum_i [logsumexp(x_i^T W) - x_i^T W_{:, y_i}] + l2/2 ||W||^2``.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._jit import njit
+from ...linesearch_kernels import armijo_accepts
 
 # ----------------------------------------------------------------------------------------
 # scalar helpers
@@ -503,11 +504,57 @@ def forest_solve(indptr, indices, data, blk, m, rhs, pos, z, order, parent, pw, 
 
 
 @njit
+def _better(scores, a, b):
+    """``a`` ranks before ``b``: larger score, ties by smaller index."""
+    return scores[a] > scores[b] or (scores[a] == scores[b] and a < b)
+
+
+@njit
+def _sift_down(heap, k, i, scores):
+    # min-heap on the ranking: the root is the worst of the kept entries
+    while True:
+        c = 2 * i + 1
+        if c >= k:
+            return
+        if c + 1 < k and _better(scores, heap[c], heap[c + 1]):
+            c += 1
+        if _better(scores, heap[i], heap[c]):
+            heap[i], heap[c] = heap[c], heap[i]
+            i = c
+        else:
+            return
+
+
+@njit
 def _topk(scores, k, out):
-    """Indices of the ``k`` largest scores (ties by index) into ``out``; returns ``k``."""
-    idx = np.argsort(-scores, kind="mergesort")
+    """Indices of the ``k`` largest scores (ties by index) into ``out``, best first; returns ``k``.
+
+    ``O(p log k)`` with a bounded heap (``O(p)`` for ``k = 1``), not a full sort.
+    """
+    p = scores.size
+    if k == 1:
+        b = 0
+        for j in range(1, p):
+            if scores[j] > scores[b]:
+                b = j
+        out[0] = b
+        return 1
+    heap = np.empty(k, dtype=np.int64)
     for a in range(k):
-        out[a] = idx[a]
+        heap[a] = a
+    for i in range(k // 2 - 1, -1, -1):
+        _sift_down(heap, k, i, scores)
+    for j in range(k, p):
+        if _better(scores, j, heap[0]):
+            heap[0] = j
+            _sift_down(heap, k, 0, scores)
+    for a in range(k):           # insertion sort of the k kept entries, best first
+        v = heap[a]
+        b = a - 1
+        while b >= 0 and _better(scores, v, out[b]):
+            out[b + 1] = out[b]
+            b -= 1
+        out[b + 1] = v
     return k
 
 
@@ -669,14 +716,51 @@ def greedy_forest(scores, indptr, indices, order_buf, uf, sel, out):
 
 
 @njit
+def _refresh_grad(kind, indptr, indices, rptr, rind, rdat, y, invN, l2, aux, rho, g, blk, m, d, mark, rows):
+    """After ``x_b += d``: ``g += invN X_i^T (phi'(aux_i) - rho_i)`` over the rows ``i`` that the
+    block's columns touch (CSR rows), ``rho_i`` refreshed, plus the ridge term. Returns the
+    number of matrix entries read. ``mark`` is zero on entry and exit."""
+    cnt = 0
+    work = 0
+    for a in range(m):
+        if d[a] == 0.0:
+            continue
+        j = blk[a]
+        g[j] += l2 * d[a]
+        for k in range(indptr[j], indptr[j + 1]):
+            i = indices[k]
+            if mark[i] == 0:
+                mark[i] = 1
+                rows[cnt] = i
+                cnt += 1
+    for t in range(cnt):
+        i = rows[t]
+        mark[i] = 0
+        new = _dphi(kind, aux[i], y[i])
+        dl = new - rho[i]
+        rho[i] = new
+        if dl != 0.0:
+            dl *= invN
+            for k in range(rptr[i], rptr[i + 1]):
+                g[rind[k]] += dl * rdat[k]
+            work += rptr[i + 1] - rptr[i]
+    return work
+
+
+@njit
 def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
               rule, update, variable, tau, forest, bptr, bidx, Lb, Lc, dg, Hinv, Lhat, Lglob,
-              cum_prob, n_iter, cyc, seed, gtrack, trace, stats):
+              cum_prob, n_iter, cyc, seed, gtrack, trace, stats, csr):
     """Run ``n_iter`` block iterations in place on ``x`` and ``aux``.
 
-    ``stats`` (int64, 4): [cyclic position, function evaluations in line searches,
-    forest-solve fallbacks, block coordinates updated]. ``trace``, if non-empty, receives
-    ``F(x)`` after every iteration. Returns the cyclic position.
+    ``stats`` (int64, 5): [cyclic position, function evaluations in line searches,
+    forest-solve fallbacks, block coordinates updated, matrix entries read (work)].
+    ``trace``, if non-empty, receives ``F(x)`` after every iteration. ``csr`` is
+    ``(indptr, indices, data)`` of the same matrix in CSR form for greedy rules on least
+    squares / logistic data (empty otherwise): the full gradient is then computed once per
+    batch and refreshed after each block update over the rows the block touches only
+    (``g += invN X_i^T (phi'(z_i) - rho_i)``), instead of ``O(nnz)`` per iteration.
+    Returns the cyclic position.
     """
     np.random.seed(seed)
     p = x.size
@@ -709,10 +793,20 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
     dvec = np.zeros(p)
     hdw = np.zeros(p)
     greedy = rule >= 3
+    rptr, rind, rdat = csr
+    nnz = indptr[indptr.size - 1]
+    incremental = greedy and (kind == 0 or kind == 1) and rptr.size > 1
+    Kc = x.size // (indptr.size - 1)
+    mark = np.zeros(n_aux if incremental else 0, dtype=np.int64)
+    rows = np.empty(n_aux if incremental else 0, dtype=np.int64)
+    if incremental:
+        full_grad(kind, indptr, indices, data, y, invN, l2, x, aux, rho, g)
+        stats[4] += nnz
     for it in range(n_iter):
         # ---- gradient (full for greedy rules)
-        if greedy:
+        if greedy and not incremental:
             full_grad(kind, indptr, indices, data, y, invN, l2, x, aux, rho, g)
+            stats[4] += nnz if kind != 2 else 0
         # ---- selection
         m = 0
         if variable:
@@ -749,6 +843,7 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                         m += 1
             elif rule == 6 and reg == 0:
                 _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, blk, dvec, hdw, work[:n_aux], scores)
+                stats[4] += 10 * nnz             # at most 10 products H d (upper bound)
                 m = tau
             else:
                 coord_scores(rule, g, x, Lc, dg, alpha, reg, scores)
@@ -775,6 +870,10 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
             for a in range(m):
                 blk[a] = bidx[bptr[b] + a]
         # ---- block gradient
+        colwork = 0
+        for a in range(m):
+            f = blk[a] // Kc
+            colwork += indptr[f + 1] - indptr[f]
         for a in range(m):
             j = blk[a]
             xb[a] = x[j]
@@ -782,6 +881,8 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                 gb[a] = g[j]
             else:
                 gb[a] = coord_grad(kind, indptr, indices, data, y, invN, l2, x, aux, j)
+        if not greedy:
+            stats[4] += colwork
         # ---- update
         if update == 0 or update == 1:
             if update == 0:
@@ -792,6 +893,7 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                         if H.shape[0] < m:
                             H = np.zeros((m, m))
                         block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, False, H, work)
+                        stats[4] += m * colwork
                         L = np.linalg.eigvalsh(H[:m, :m])[m - 1]
                 else:
                     L = Lb[b]
@@ -814,6 +916,7 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                 if nrm == 0.0:
                     break
                 stats[1] += 1
+                stats[4] += colwork
                 ch = smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, 1.0, gb, dz)
                 if ch <= lin + 0.5 * L * nrm * (1.0 + 1e-10) or L > 1e300:
                     break
@@ -833,8 +936,10 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                         H = np.zeros((m, m))
                     block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
                     block_qp(H, gb, xb, m, alpha, reg, d, Hd, 200, 1e-13)
+                stats[4] += 2 * colwork
             else:
                 block_hessian(kind, indptr, indices, data, y, invN, l2, aux, blk, m, exact, H, work)
+                stats[4] += m * colwork
                 block_qp(H, gb, xb, m, alpha, reg, d, Hd, 500, 1e-14)
             if exact and (kind == 1 or kind == 3):
                 # Armijo backtracking on F along d (prox-Newton)
@@ -848,11 +953,13 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                     if accepted:
                         break
                     stats[1] += 1
+                    stats[4] += colwork
                     ch = smooth_change(kind, indptr, indices, data, y, invN, l2, x, aux, blk, m, d, t, gb, dz)
                     rch = 0.0
                     for a in range(m):
                         rch += _regval(xb[a] + t * d[a], alpha, reg) - _regval(xb[a], alpha, reg)
-                    if ch + rch <= 1e-4 * t * dec:      # False for nan (overflowing trial steps)
+                    # the shared sufficient-decrease test on F(x + t d) - F(x) (false for nan)
+                    if armijo_accepts(ch + rch, 0.0, t, dec, 1e-4):
                         accepted = True
                     else:
                         t *= 0.5
@@ -862,6 +969,10 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
                     d[a] *= t
         apply_step(kind, indptr, indices, data, x, aux, blk, m, d)
         stats[3] += m
+        stats[4] += colwork
+        if incremental:
+            stats[4] += _refresh_grad(kind, indptr, indices, rptr, rind, rdat, y, invN, l2, aux, rho, g,
+                                      blk, m, d, mark, rows)
         if trace.size > 0:
             trace[it] = objective(kind, y, invN, l2, x, aux, alpha, reg)
     stats[0] = cyc

@@ -23,7 +23,7 @@ from ...problems.composite import CompositeProblem
 from ...problems.graph import SparseQuadratic
 from ...problems.models import LeastSquares, LogisticLoss, SoftmaxLoss
 
-__all__ = ["Encoded", "encode"]
+__all__ = ["Encoded", "encode", "gap_model", "l1_problem"]
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Encoded:
     ls: tuple | None = None   # Gram mode: the original (X, y, invN) of the least-squares problem
     dense: np.ndarray | None = None   # the dense X (kinds 0, 1), for BLAS products in certificates
     K: int = 1                # classes (kind 3); variables are (feature, class) pairs j = f K + c
+    gap_model: object = None  # the model whose duality_gap certifies this problem (L1, no ridge)
 
     def __post_init__(self):
         M = self.M
@@ -132,6 +133,40 @@ def _smooth_part(smooth):
                     f"SparseQuadratic/LabelPropagation problem (or a composite of one), got {type(smooth).__name__}")
 
 
+def gap_model(problem):
+    """The model object whose ``duality_gap`` certifies ``problem``, or None.
+
+    ``Lasso`` and ``LogisticRegression(penalty="l1")`` certify themselves; a
+    ``CompositeProblem`` of ``LeastSquares`` / ``LogisticLoss`` (no ridge) with an unweighted
+    ``L1`` is certified by the equivalent model built on the same data.
+    """
+    from ...problems.models import Lasso, LogisticRegression
+    if isinstance(problem, Lasso):
+        return problem
+    if isinstance(problem, LogisticRegression):
+        return problem if problem.penalty == "l1" else None
+    if not isinstance(problem, CompositeProblem):
+        return None
+    smooth, g = problem.smooth, problem.prox
+    if not (isinstance(g, P.L1) and getattr(g, "weights", None) is None and float(g.alpha) > 0):
+        return None
+    if type(smooth) is LeastSquares:
+        return Lasso(smooth.X, smooth.y, float(g.alpha))
+    if type(smooth) is LogisticLoss and smooth.l2 == 0.0:
+        return LogisticRegression(smooth.X, smooth.y, penalty="l1", alpha=float(g.alpha))
+    return None
+
+
+def l1_problem(problem):
+    """``(smooth, loss, alpha, gap_model)`` if the working-set engine applies (an L1 problem with
+    a least-squares (loss 0) or logistic (loss 1) datafit and a duality gap), else None."""
+    model = gap_model(problem)
+    if model is None or float(model.prox.alpha) <= 0.0:
+        return None
+    smooth = problem.smooth
+    return smooth, (0 if isinstance(smooth, LeastSquares) else 1), float(problem.prox.alpha), model
+
+
 def encode(problem, gram: bool | None = None) -> Encoded:
     """Encode a supported problem for the kernels (TypeError naming what is unsupported).
 
@@ -165,11 +200,12 @@ def encode(problem, gram: bool | None = None) -> Encoded:
     M.sort_indices()
     y = np.ascontiguousarray(y, dtype=float)
     p = M.shape[1]
+    model = gap_model(problem) if reg == 1 else None
     if kind == 0 and (gram or (gram is None and p * p <= M.nnz)):
         G = sp.csc_matrix(invN * (M.T @ M).toarray())
         G.sort_indices()
         c = invN * np.asarray(M.T @ y).ravel()
         return Encoded(2, G, c, 1.0, l2, reg, alpha, 1.0, 0.5 * invN * float(y @ y),
-                       ls=(M if dense is None else dense, y, invN))
+                       ls=(M if dense is None else dense, y, invN), gap_model=model)
     return Encoded(kind, M, y, invN, l2, reg, alpha, scale, const, dense=dense,
-                   K=smooth.K if kind == 3 else 1)
+                   K=smooth.K if kind == 3 else 1, gap_model=model)

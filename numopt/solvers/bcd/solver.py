@@ -45,17 +45,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...driver import Solver, SolverState
+from ... import stopping
+from ...driver import Solver, SolverState, fail
 from ...options import DriverOptions, opt
 from ...problems.composite import CompositeProblem
 from ...registry import register
 from ...result import Status
+from ...work import add_passes
 
 RULES = {"cyclic": 0, "random": 1, "lipschitz": 2, "gs": 3, "gsl": 4, "gsd": 5, "gsq": 6}
 UPDATES = {"lb": 0, "la": 1, "hb": 2, "newton": 3}
 FIXED = ("order", "sort", "balanced", "avg", "hsort", "havg")
 GRAPH = ("forest", "redblack", "comb")
 PARTITIONS = FIXED + GRAPH + ("variable", "variable-forest")
+ENGINES = ("auto", "working-set", "plain")
 
 
 @dataclass
@@ -68,9 +71,11 @@ class BCDOptions(DriverOptions):
                             "arrays.", kind=(str, list, tuple))
     block_size: int = opt(1, "Block size tau for the fixed and variable partitions.", kind=int)
     update: str = opt("lb", "Block update: 'lb', 'la', 'hb', 'newton'.", kind=str)
-    gtol: float = opt(1e-6, "Stop when ||x - prox(x - grad f)||_inf <= gtol.", kind=(int, float))
-    gap_tol: float | None = opt(None, "If set and a duality gap is available, stop when gap <= gap_tol "
-                                "(instead of the gtol test).", kind=(int, float))
+    gtol: float = opt(1e-6, "Stop when ||x - prox(x - grad f)||_inf <= gtol min(1, max_i L_i) (scale-aware: "
+                      "the coordinate Lipschitz constants L_i scale as the gradient does).", kind=(int, float))
+    gap_tol: float | None = opt(None, "If set and a duality gap is available, stop when the relative gap "
+                                "gap <= gap_tol |F| holds (instead of the gtol test). The working-set "
+                                "engine always stops on the relative gap (default 1e-10).", kind=(int, float))
     batch: int | None = opt(None, "Block iterations per step (default: one epoch, i.e. "
                             "ceil(n / block_size) or the number of fixed blocks).", kind=int)
     newton_switch: int = opt(0, "With an L1 term and 'lb'/'la' updates: switch to 'newton' once the "
@@ -82,6 +87,17 @@ class BCDOptions(DriverOptions):
                            "active-set cycling; 0: off).", kind=int)
     gram: bool | None = opt(None, "Least squares: work on the Gram matrix X^T X / N, keeping the full "
                             "gradient in O(n) per coordinate (None: when n^2 <= nnz(X)).", kind=bool)
+    engine: str = opt("auto", "'working-set' (Lasso / L1-logistic: gap safe screening, working sets, "
+                      "Anderson and dual extrapolation), 'plain' (the rule/partition/update machinery) or "
+                      "'auto' (working-set for those problems when rule, partition, update, block_size, "
+                      "batch, gram, working_set, newton_switch and trace keep their defaults).", kind=str)
+    screening: bool = opt(True, "Working-set engine: gap safe screening.", kind=bool)
+    ws_p0: int = opt(10, "Working-set engine: smallest working set.", kind=int)
+    ws_max_epochs: int = opt(10000, "Working-set engine: most coordinate epochs per inner solve.", kind=int)
+    inner: str = opt("auto", "Working-set engine inner solver: 'cd' (coordinate descent with Anderson "
+                     "acceleration), 'newton' (proximal Newton, CD on the model) or 'auto' (newton for the "
+                     "logistic loss, cd for least squares).", kind=str)
+    anderson: int = opt(5, "Working-set engine: Anderson / dual extrapolation depth K (0: off).", kind=int)
 
     def validate(self):
         if self.rule not in RULES:
@@ -95,6 +111,15 @@ class BCDOptions(DriverOptions):
             raise ValueError(f"option 'block_size' must be >= 1, got {self.block_size}")
         if self.gtol <= 0:
             raise ValueError(f"option 'gtol' must be > 0, got {self.gtol}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"option 'engine' must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        for name in ("ws_p0", "ws_max_epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"option {name!r} must be >= 1, got {getattr(self, name)}")
+        if self.inner not in ("auto", "cd", "newton"):
+            raise ValueError(f"option 'inner' must be 'auto', 'cd' or 'newton', got {self.inner!r}")
+        if self.anderson < 0:
+            raise ValueError(f"option 'anderson' must be >= 0, got {self.anderson}")
         if self.gap_tol is not None and self.gap_tol <= 0:
             raise ValueError(f"option 'gap_tol' must be > 0, got {self.gap_tol}")
         if self.batch is not None and self.batch < 1:
@@ -128,6 +153,7 @@ class BCDState(SolverState):
     switch_it: int = -1
     traces: list = field(default_factory=list)
     stats: np.ndarray = None
+    ws: object = None
 
 
 class _Setup:
@@ -189,6 +215,13 @@ class _Setup:
             w = self.Lb if options.rule == "lipschitz" else np.ones(self.nb)
         self.cum = np.cumsum(np.maximum(w, 0.0) + (w.sum() == 0))
         self.epoch = self.nb
+        self.nnz = max(int(enc.M.nnz), 1)
+        if options.rule in ("gs", "gsl", "gsd", "gsq") and enc.kind in (0, 1):
+            R = enc.M.tocsr()
+            R.sort_indices()
+            self.csr = (R.indptr.astype(np.int64), R.indices.astype(np.int64), R.data)
+        else:
+            self.csr = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 def _lambda_max(H):
@@ -206,8 +239,12 @@ def _rng(seed):
     raise TypeError(f"option 'rng' must be None, an int or a numpy Generator, got {type(seed).__name__}")
 
 
-def certificates(enc, x, aux, F):
-    """``(optimality, duality_gap or None, grad)`` at ``x``."""
+def certificates(enc, x, aux, F=None):
+    """``(optimality, duality_gap or None, grad)`` at ``x``.
+
+    The gap is the problem's own certificate (``Lasso.duality_gap``,
+    ``LogisticRegression.duality_gap``; ``enc.gap_model``), never a second copy of it.
+    """
     from . import _kernels as K
     indptr, indices, data = enc.arrays
     if enc.dense is not None:          # BLAS for dense designs
@@ -226,35 +263,51 @@ def certificates(enc, x, aux, F):
     elif enc.reg == 2:
         v = np.maximum(v - enc.alpha, 0.0)
     opt_res = float(np.max(np.abs(x - v), initial=0.0))
-    gap = None
-    if enc.reg == 1 and enc.l2 == 0.0 and (enc.kind in (0, 1) or enc.ls is not None):
-        s = min(1.0, enc.alpha / max(float(np.max(np.abs(g), initial=0.0)), 1e-300))
-        if enc.ls is not None:          # Gram mode: the residual from the original data
-            X, y, invN = enc.ls
-            rho = np.asarray(X @ x).ravel() - y
-            dual = -invN * float(np.sum(0.5 * s * s * rho * rho + s * rho * y))
-        elif enc.kind == 0:
-            rho = aux - enc.y
-            dual = -enc.invN * float(np.sum(0.5 * s * s * rho * rho + s * rho * enc.y))
-        else:
-            from scipy.special import expit, xlogy
-            t = s * expit(-enc.y * aux)
-            dual = -enc.invN * float(np.sum(xlogy(t, t) + xlogy(1.0 - t, 1.0 - t)))
-        gap = max(F - dual, 0.0)
+    gap = None if enc.gap_model is None else float(enc.gap_model.duality_gap(x))
     return opt_res, gap, g
 
 
+def _wants_ws(options) -> bool:
+    """'auto' picks the working-set engine when no paper-specific option is set."""
+    if options.engine != "auto":
+        return options.engine == "working-set"
+    return (options.rule == "cyclic" and options.partition == "order" and options.block_size == 1
+            and options.update == "lb" and options.batch is None and options.gram is None
+            and options.working_set == 0 and options.newton_switch == 0 and not options.trace)
+
+
 @register("bcd", family="bcd", options=BCDOptions, aliases=("block-coordinate-descent", "greedy-bcd"),
-          requires={"grad", "coordinate"}, supports={"nonsmooth"}, tol_options=("gtol",))
+          requires={"grad", "coordinate"}, supports={"nonsmooth"}, tol_options=("gtol", "gap_tol"),
+          work_unit="passes")
 class BCD(Solver):
-    """Block coordinate descent with greedy (Gauss-Southwell-type) rules, forests and Newton updates."""
+    """Block coordinate descent with greedy (Gauss-Southwell-type) rules, forests and Newton updates.
+
+    Stopping (:mod:`numopt.stopping`): the working-set engine and ``gap_tol`` use the
+    relative duality gap ``small_gap(gap, F, tol)`` (reference ``|F(x)|``); the ``gtol`` test
+    compares the prox-gradient residual with ``gtol min(1, max_i L_i)`` (reference: the
+    largest coordinate Lipschitz constant, which scales as the gradient does).
+
+    Work (:mod:`numopt.work`, ``work_unit="passes"``): ``npass`` counts every coordinate update
+    by its column's share of the nonzeros, the incremental gradient refreshes of greedy rules
+    by the rows they touch, and full gradients as one pass; ``nfev``/``njev`` count only full
+    objective and gradient evaluations (one of each per certificate).
+    """
 
     def init(self, problem, x0, options):
-        from .problem_data import encode
+        from .problem_data import encode, l1_problem
+        x = np.array(x0, dtype=float)
+        l1 = l1_problem(problem)
+        self._ws = None
+        if _wants_ws(options):
+            if l1 is None:
+                if options.engine == "working-set":
+                    raise ValueError("option engine='working-set' needs a Lasso or L1-logistic problem "
+                                     f"(an unweighted L1 term with alpha > 0, no ridge), got {problem.name!r}")
+            else:
+                return self._ws_init(problem, x, options, *l1)
         enc = encode(problem, options.gram)
         rng = _rng(options.rng)
         self._setup = setup = _Setup(enc, options, rng, problem)
-        x = np.array(x0, dtype=float)
         if x.shape != (enc.p,):
             raise ValueError(f"x0 must have shape ({enc.p},), got {x.shape}")
         if enc.reg == 2:
@@ -262,10 +315,50 @@ class BCD(Solver):
         aux = enc.initial_aux(x)
         F = self._objective(enc, x, aux)
         state = BCDState(x=x, fun=F, aux=aux, grad=np.zeros(enc.p), Lhat=np.ones(enc.p),
-                         update=UPDATES[options.update], support=x != 0, stats=np.zeros(4, dtype=np.int64))
+                         update=UPDATES[options.update], support=x != 0, stats=np.zeros(5, dtype=np.int64))
+        self._gscale = min(1.0, float(np.max(setup.Lc, initial=0.0)))
         self._metrics(state, F)
         return state
 
+    # ---------------------------------------------------------------- working-set engine
+    def _ws_init(self, problem, x, options, smooth, loss, alpha, model):
+        from .working_set import WSProblem, WSState, certify
+        wp = self._ws = WSProblem(smooth, loss, alpha, model)
+        if x.shape != (wp.p,):
+            raise ValueError(f"x0 must have shape ({wp.p},), got {x.shape}")
+        z = wp.matvec(x)
+        st = WSState(wp.p, options.ws_p0)
+        state = BCDState(x=x, fun=np.inf, aux=z, ws=st)
+        if not certify(wp, st, x, z, problem, options.anderson):
+            state.fun = float("nan")          # the driver refuses a non-finite start
+            return state
+        state.fun = st.P
+        return self._ws_verdict(state, options)
+
+    def _ws_verdict(self, state, options):
+        from .working_set import GAP_TOL, converged
+        st = state.ws
+        state.metrics = {"gap": max(st.gap, 0.0), "n_active": int(np.count_nonzero(state.x)),
+                         "ws_size": int(st.ws_size), "n_screened": int(st.screened.sum()),
+                         "block_iterations": int(st.epochs)}
+        tol = options.gap_tol if options.gap_tol is not None else GAP_TOL
+        if converged(self._ws, st, state.x, tol):
+            state.status = Status.CONVERGED
+        return state
+
+    def _ws_step(self, problem, state, options):
+        from .working_set import certify, outer_step
+        wp, st = self._ws, state.ws
+        w, z = state.x.copy(), state.aux.copy()
+        outer_step(wp, st, w, z, problem, options)
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(z))):
+            return fail(state, Status.NUMERICAL_ERROR, "non-finite coefficients in the working-set solve")
+        if not certify(wp, st, w, z, problem, options.anderson):
+            return fail(state, Status.NUMERICAL_ERROR, "non-finite gradient or objective")
+        new = BCDState(x=w, fun=st.P, aux=z, ws=st)
+        return self._ws_verdict(new, options)
+
+    # ---------------------------------------------------------------- plain engine
     @staticmethod
     def _objective(enc, x, aux):
         from . import _kernels as K
@@ -273,7 +366,7 @@ class BCD(Solver):
 
     def _metrics(self, state, F):
         enc = self._setup.enc
-        opt_res, gap, _ = certificates(enc, state.x, state.aux, F if enc.ls is not None else F - enc.const)
+        opt_res, gap, _ = certificates(enc, state.x, state.aux)
         state.metrics = {"optimality": opt_res, "block_iterations": state.iters}
         if gap is not None:
             state.metrics["gap"] = gap
@@ -282,6 +375,8 @@ class BCD(Solver):
         return opt_res, gap
 
     def step(self, problem, state, options):
+        if self._ws is not None:
+            return self._ws_step(problem, state, options)
         from . import _kernels as K
         S = self._setup
         enc = S.enc
@@ -289,6 +384,8 @@ class BCD(Solver):
         x, aux = state.x.copy(), state.aux.copy()
         indptr, indices, data = enc.arrays
         ws_iters = 0
+        stats = state.stats.copy()
+        entries0 = int(stats[4])
         if options.working_set and enc.reg != 0:
             supp = np.flatnonzero(x)
             if supp.size:
@@ -298,20 +395,25 @@ class BCD(Solver):
                 K.run_batch(enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, x, aux, enc.alpha, enc.reg,
                             S.rule, state.update, False, 1, False, ptr, supp.astype(np.int64), S.Lc[supp], S.Lc,
                             S.dg, S.Hinv, state.Lhat, S.Lglob, np.cumsum(w), ws_iters, 0,
-                            int(S.rng.integers(2 ** 31 - 1)), state.grad, np.empty(0), state.stats)
+                            int(S.rng.integers(2 ** 31 - 1)), state.grad, np.empty(0), stats, S.csr)
         trace = np.empty(n_iter if options.trace else 0)
         cyc = K.run_batch(enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, x, aux, enc.alpha, enc.reg,
                           S.rule, state.update, S.variable, S.tau, S.forest, S.ptr, S.idx, S.Lb, S.Lc, S.dg,
                           S.Hinv, state.Lhat, S.Lglob, S.cum, n_iter, state.cyc,
-                          int(S.rng.integers(2 ** 31 - 1)), state.grad, trace, state.stats)
+                          int(S.rng.integers(2 ** 31 - 1)), state.grad, trace, stats, S.csr)
+        add_passes(problem, (int(stats[4]) - entries0) / S.nnz)
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(aux))):
+            return fail(state, Status.NUMERICAL_ERROR, f"non-finite iterate in block iterations "
+                        f"{state.iters}..{state.iters + n_iter + ws_iters}")
         F = self._objective(enc, x, aux)
         counts = problem.counts
-        counts["nfev"] = counts.get("nfev", 0) + 1
-        counts["njev"] = counts.get("njev", 0) + 1
+        counts["nfev"] = counts.get("nfev", 0) + 1      # F from the maintained aux
+        counts["njev"] = counts.get("njev", 0) + 1      # the full gradient of the certificate
+        add_passes(problem, 1.0)
         new = BCDState(x=x, fun=F, aux=aux, grad=state.grad, cyc=int(cyc), Lhat=state.Lhat, update=state.update,
                        iters=state.iters + n_iter + ws_iters, support=state.support, stable=state.stable,
                        active_it=state.active_it, switch_it=state.switch_it,
-                       traces=state.traces + ([trace + enc.const] if options.trace else []), stats=state.stats)
+                       traces=state.traces + ([trace + enc.const] if options.trace else []), stats=stats)
         if enc.reg != 0:
             supp = x != 0
             if np.array_equal(supp, state.support):
@@ -321,15 +423,24 @@ class BCD(Solver):
             if (options.newton_switch and new.update in (0, 1) and new.stable >= options.newton_switch):
                 new.update, new.switch_it = UPDATES["newton"], new.iters
         opt_res, gap = self._metrics(new, F)
-        done = (gap <= options.gap_tol) if (options.gap_tol is not None and gap is not None) else \
-            (opt_res <= options.gtol)
+        if options.gap_tol is not None and gap is not None:
+            done = stopping.small_gap(gap, F, options.gap_tol)
+        else:
+            done = stopping.small_gradient(np.array([opt_res]), options.gtol, self._gscale)
         if done:
             new.status = Status.CONVERGED
         return new
 
     def finalize(self, problem, state, options):
+        if self._ws is not None:
+            from .working_set import model_gap
+            st = state.ws
+            return {"engine": "working-set", "n_blocks": None, "n_screened": int(st.screened.sum()),
+                    "ws_size": int(st.ws_size), "epochs": int(st.epochs), "newton_iterations": int(st.newton),
+                    "newton_fallbacks": int(st.fallbacks),
+                    "duality_gap": model_gap(self._ws, st, state.x)}
         S = self._setup
-        out = {"n_blocks": S.nb if not S.variable else None,
+        out = {"engine": "plain", "n_blocks": S.nb if not S.variable else None,
                "coordinate_updates": int(state.stats[3]), "linesearch_evaluations": int(state.stats[1])}
         if S.enc.reg != 0:
             out["active_set_iteration"] = state.active_it

@@ -1,0 +1,38 @@
+"""The one dispatch point from a loss code to its datafit module (numba kernels).
+
+``loss`` 0 is :mod:`._quadratic`, 1 is :mod:`._logistic`. Passing the datafit's functions
+to the kernels as first-class arguments would remove this switch, but numba then misses its
+on-disk cache in every new process (measured: the kernel recompiles, about 1 s per
+process), so the kernels take the integer code and this module branches once per call.
+"""
+from __future__ import annotations
+
+from ..._jit import njit
+from . import _logistic, _quadratic
+
+MODULES = (_quadratic, _logistic)
+
+
+def module(loss: int):
+    return MODULES[loss]
+
+
+@njit
+def value(loss, z, y):
+    if loss == 0:
+        return _quadratic.value(z, y)
+    return _logistic.value(z, y)
+
+
+@njit
+def deriv(loss, z, y):
+    if loss == 0:
+        return _quadratic.deriv(z, y)
+    return _logistic.deriv(z, y)
+
+
+@njit
+def curvature(loss, z, y):
+    if loss == 0:
+        return _quadratic.curvature(z, y)
+    return _logistic.curvature(z, y)

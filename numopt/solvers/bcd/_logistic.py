@@ -1,0 +1,58 @@
+r"""Datafit of logistic regression, per sample: ``phi(z, y) = log(1 + exp(-y z))``, ``y = +-1``.
+
+See :mod:`._quadratic` for the role of these modules. Dual (for
+``P(w) = 1/N sum phi(x_i^T w, y_i) + alpha ||w||_1`` and ``theta = -s rho / N``, i.e.
+``t_i = N y_i theta_i = s sigmoid(-y_i z_i)`` in ``[0, 1]``):
+``D(theta) = -1/N sum_i [t_i log t_i + (1 - t_i) log(1 - t_i)]``, ``4N``-strongly concave
+(the binary entropy has curvature ``1 / (t (1 - t)) >= 4``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._jit import njit
+
+CURVATURE = 0.25
+STRONG_CONCAVITY = 4.0
+
+
+@njit
+def _sigmoid(t):
+    if t >= 0.0:
+        return 1.0 / (1.0 + np.exp(-t))
+    e = np.exp(t)
+    return e / (1.0 + e)
+
+
+@njit
+def value(z, y):
+    t = -y * z
+    if t > 0.0:
+        return t + np.log1p(np.exp(-t))
+    return np.log1p(np.exp(t))
+
+
+@njit
+def deriv(z, y):
+    return -y * _sigmoid(-y * z)
+
+
+@njit
+def curvature(z, y):
+    s = _sigmoid(y * z)
+    return s * (1.0 - s)
+
+
+def raw_grad(z, y):
+    from scipy.special import expit
+    return -y * expit(-y * z)
+
+
+def dual(theta, y, N):
+    """``D(theta)``; ``-inf`` outside the domain (``t`` not in ``[0, 1]``)."""
+    from scipy.special import xlogy
+    t = N * y * theta
+    if not np.all((t >= -1e-15) & (t <= 1.0 + 1e-15)):
+        return -np.inf
+    t = np.clip(t, 0.0, 1.0)
+    return -float(np.sum(xlogy(t, t) + xlogy(1.0 - t, 1.0 - t))) / N

@@ -1,0 +1,422 @@
+r"""numba kernels of the working-set engine for L1 problems (Lasso, L1-logistic regression).
+
+The design ``X`` travels as one tuple ``X = (D, indptr, indices, data)``: a dense
+Fortran-ordered ``D`` (then ``indptr`` is empty, and columns are read in place, no CSC copy)
+or the CSC arrays of a sparse ``X`` (then ``D`` is a 2 x 2 dummy). Tuples keep the
+signatures short and compile to plain structs; unlike jitclasses they are cached on disk.
+The loss is an integer code resolved by :mod:`._datafit`.
+
+Inner solver: cyclic proximal coordinate descent on the working set ``ws``
+(``w_j <- S_{alpha/L_j}(w_j - grad_j f / L_j)``, ``L_j = c ||X_j||^2 / N`` with the datafit's
+curvature bound ``c``), with Anderson extrapolation of the primal iterates every ``K``
+epochs (Bertrand & Massias, AISTATS 2021; skglm), accepted only when it lowers the
+objective, and the KKT violation on ``ws`` checked every ``check`` epochs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._jit import njit
+from ...linesearch_kernels import armijo_accepts
+from . import _datafit
+
+
+@njit
+def col_grad(loss, X, j, z, y):
+    """``X_j^T phi'(z, y)`` (without the ``1/N``)."""
+    D, indptr, indices, data = X
+    s = 0.0
+    if indptr.size == 0:
+        if loss == 0:
+            for i in range(D.shape[0]):
+                s += D[i, j] * (z[i] - y[i])
+        else:
+            for i in range(D.shape[0]):
+                s += D[i, j] * _datafit.deriv(1, z[i], y[i])
+    else:
+        if loss == 0:
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                s += data[k] * (z[i] - y[i])
+        else:
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                s += data[k] * _datafit.deriv(1, z[i], y[i])
+    return s
+
+
+@njit
+def col_axpy(X, j, a, v):
+    """``v += a X_j``."""
+    D, indptr, indices, data = X
+    if indptr.size == 0:
+        for i in range(D.shape[0]):
+            v[i] += a * D[i, j]
+    else:
+        for k in range(indptr[j], indptr[j + 1]):
+            v[indices[k]] += a * data[k]
+
+
+@njit
+def col_sq_norms(X):
+    """``||X_j||^2`` for every column (one pass, in place for dense ``D``)."""
+    D, indptr, indices, data = X
+    p = D.shape[1] if indptr.size == 0 else indptr.size - 1
+    out = np.zeros(p)
+    for j in range(p):
+        s = 0.0
+        if indptr.size == 0:
+            for i in range(D.shape[0]):
+                s += D[i, j] * D[i, j]
+        else:
+            for k in range(indptr[j], indptr[j + 1]):
+                s += data[k] * data[k]
+        out[j] = s
+    return out
+
+
+@njit
+def _soft(v, t):
+    if v > t:
+        return v - t
+    if v < -t:
+        return v + t
+    return 0.0
+
+
+@njit
+def cd_epoch(loss, X, y, invN, alpha, w, z, ws, Lc):
+    """One cyclic pass of proximal coordinate descent over ``ws`` (``z = X w`` kept)."""
+    for t in range(ws.size):
+        j = ws[t]
+        L = Lc[j]
+        if L <= 0.0:            # zero column: w_j = 0 is optimal and stays
+            continue
+        g = invN * col_grad(loss, X, j, z, y)
+        old = w[j]
+        new = _soft(old - g / L, alpha / L)
+        if new != old:
+            col_axpy(X, j, new - old, z)
+            w[j] = new
+
+
+@njit
+def objective(loss, y, invN, alpha, w, z):
+    s = 0.0
+    for i in range(z.size):
+        s += _datafit.value(loss, z[i], y[i])
+    r = 0.0
+    for j in range(w.size):
+        r += abs(w[j])
+    return invN * s + alpha * r
+
+
+@njit
+def ws_violation(loss, X, y, invN, alpha, w, z, ws):
+    """``max_{j in ws} dist(-grad_j f, alpha d|w_j|)`` (the KKT violation on the working set)."""
+    v = 0.0
+    for t in range(ws.size):
+        j = ws[t]
+        g = invN * col_grad(loss, X, j, z, y)
+        if w[j] > 0.0:
+            e = abs(g + alpha)
+        elif w[j] < 0.0:
+            e = abs(g - alpha)
+        else:
+            e = max(abs(g) - alpha, 0.0)
+        if not (e <= v):        # also propagates nan
+            v = e
+    return v
+
+
+@njit
+def _anderson(last, K):
+    """Anderson weights ``c`` (``sum c = 1``) from ``K + 1`` stored iterates (rows of ``last``);
+    returns the extrapolated point, or an empty array if the system is degenerate."""
+    m = last.shape[1]
+    U = np.empty((K, m))
+    for k in range(K):
+        for a in range(m):
+            U[k, a] = last[k + 1, a] - last[k, a]
+    C = U @ U.T
+    tr = 0.0
+    for k in range(K):
+        tr += C[k, k]
+    if not (tr > 0.0) or not np.isfinite(tr):
+        return np.empty(0)
+    for k in range(K):
+        C[k, k] += 1e-10 * tr / K
+    z = np.linalg.solve(C, np.ones(K))
+    sz = z.sum()
+    if not np.isfinite(sz) or sz == 0.0:
+        return np.empty(0)
+    out = np.zeros(m)
+    for k in range(K):
+        c = z[k] / sz
+        for a in range(m):
+            out[a] += c * last[k + 1, a]
+    return out
+
+
+@njit
+def solve_ws(loss, X, y, invN, alpha, w, z, ws, Lc, tol, max_epochs, K, check):
+    """Solve the problem restricted to ``ws`` until its KKT violation is ``<= tol``.
+
+    Updates ``w`` and ``z = X w`` in place. Returns ``(epochs, extra, violation)``:
+    coordinate epochs over ``ws``, further passes over ``X_ws`` (Anderson products and
+    violation checks, each costing one epoch's data) and the last violation computed.
+    """
+    m = ws.size
+    last = np.empty((K + 1, m)) if K > 0 else np.empty((1, m))
+    zacc = np.empty(z.size)
+    extra = 0
+    viol = np.inf
+    epochs = 0
+    for ep in range(max_epochs):
+        cd_epoch(loss, X, y, invN, alpha, w, z, ws, Lc)
+        epochs += 1
+        if K > 0:
+            r = ep % (K + 1)
+            for a in range(m):
+                last[r, a] = w[ws[a]]
+            if r == K:
+                wacc = _anderson(last, K)
+                if wacc.size == m:
+                    for i in range(z.size):
+                        zacc[i] = 0.0
+                    for a in range(m):
+                        if wacc[a] != 0.0:
+                            col_axpy(X, ws[a], wacc[a], zacc)
+                    extra += 1
+                    f_old = objective(loss, y, invN, alpha, w, z)
+                    wold = np.empty(m)
+                    for a in range(m):
+                        wold[a] = w[ws[a]]
+                        w[ws[a]] = wacc[a]
+                    f_new = objective(loss, y, invN, alpha, w, zacc)
+                    if f_new < f_old:
+                        for i in range(z.size):
+                            z[i] = zacc[i]
+                    else:
+                        for a in range(m):
+                            w[ws[a]] = wold[a]
+        if (ep + 1) % check == 0 or ep == max_epochs - 1:
+            viol = ws_violation(loss, X, y, invN, alpha, w, z, ws)
+            extra += 1
+            if viol <= tol or not np.isfinite(viol):
+                break
+    return epochs, extra, viol
+
+
+@njit
+def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
+    r"""Proximal Newton on the working set (for the logistic datafit; Lee, Sun & Saunders 2014,
+    as in celer-pn and skglm's ``ProxNewton``).
+
+    Each iteration minimises the quadratic model
+    ``g^T d + 1/2 d^T X_ws^T H X_ws d + alpha ||w + d||_1`` (``H = diag(phi''(z)) / N``) by at most
+    ``max_cd`` cyclic CD epochs, then backtracks on ``F(w + t d)`` with the shared sufficient-
+    decrease test :func:`numopt.linesearch_kernels.armijo_accepts` (``c1 = 1e-4``). Stops when
+    the working-set KKT violation is ``<= tol``. Returns ``(iterations, passes over X_ws,
+    violation, ok)``; ``ok`` is False when the line search failed (no sufficient decrease in
+    40 halvings: the caller falls back to coordinate descent, which is monotone by construction).
+    The model is solved to ``eta`` times the violation, ``eta = min(0.3, viol / viol_0)`` (a
+    superlinear forcing sequence); when CD has not reached it in ``max_cd`` epochs,
+    :func:`_support_newton` solves the model exactly on its support. A predicted decrease below
+    rounding (``1e-15 |F|``) takes the full step: the outer duality gap judges the result.
+    """
+    m = ws.size
+    n = z.size
+    h = np.empty(n)
+    rho = np.empty(n)
+    Xd = np.zeros(n)
+    d = np.zeros(m)
+    gws = np.empty(m)
+    Lh = np.empty(m)
+    passes = 0
+    viol = np.inf
+    viol0 = 1.0
+    D, indptr, indices, data = X
+    dense = indptr.size == 0
+    for it in range(max_newton):
+        for i in range(n):
+            rho[i] = _datafit.deriv(loss, z[i], y[i])
+            h[i] = _datafit.curvature(loss, z[i], y[i])
+        viol = 0.0
+        for a in range(m):
+            j = ws[a]
+            sg = 0.0
+            sh = 0.0
+            if dense:
+                for i in range(n):
+                    v = D[i, j]
+                    sg += v * rho[i]
+                    sh += h[i] * v * v
+            else:
+                for k in range(indptr[j], indptr[j + 1]):
+                    i = indices[k]
+                    sg += data[k] * rho[i]
+                    sh += h[i] * data[k] * data[k]
+            gws[a] = invN * sg
+            Lh[a] = invN * sh
+            g = gws[a]
+            if w[j] > 0.0:
+                e = abs(g + alpha)
+            elif w[j] < 0.0:
+                e = abs(g - alpha)
+            else:
+                e = max(abs(g) - alpha, 0.0)
+            if not (e <= viol):
+                viol = e
+        passes += 1
+        if viol <= tol or not np.isfinite(viol):
+            return it, passes, viol, True
+        if it == 0:
+            viol0 = viol
+        eta = min(0.3, viol / viol0)     # superlinear forcing of the inexact model solve
+        for i in range(n):
+            Xd[i] = 0.0
+        for a in range(m):
+            d[a] = 0.0
+        for e in range(max_cd):
+            dmax = 0.0
+            for a in range(m):
+                if Lh[a] <= 0.0:
+                    continue
+                j = ws[a]
+                s = 0.0
+                if dense:
+                    for i in range(n):
+                        s += D[i, j] * h[i] * Xd[i]
+                else:
+                    for k in range(indptr[j], indptr[j + 1]):
+                        i = indices[k]
+                        s += data[k] * h[i] * Xd[i]
+                gm = gws[a] + invN * s
+                u = w[j] + d[a]
+                un = _soft(u - gm / Lh[a], alpha / Lh[a])
+                delta = un - u
+                if delta != 0.0:
+                    d[a] += delta
+                    col_axpy(X, j, delta, Xd)
+                    dmax = max(dmax, Lh[a] * abs(delta))
+            passes += 1
+            if dmax <= eta * viol:
+                break
+        else:
+            # CD on an ill-conditioned model is slow: solve the model exactly on the support it
+            # identified, with its signs fixed, when that costs at most ~max_cd epochs
+            passes += _support_newton(X, invN, alpha, w, ws, gws, h, d, Xd, max_cd)
+        slope = 0.0
+        for a in range(m):
+            j = ws[a]
+            slope += gws[a] * d[a] + alpha * (abs(w[j] + d[a]) - abs(w[j]))
+        if not (slope < 0.0):
+            return it, passes, viol, False
+        F0 = objective(loss, y, invN, alpha, w, z)
+        t = 1.0
+        ok = False
+        if -slope <= 1e-15 * abs(F0):
+            ok = True          # decrease below rounding: the test cannot decide, take the full step
+        for _ in range(0 if ok else 40):
+            s = 0.0
+            for i in range(n):
+                s += _datafit.value(loss, z[i] + t * Xd[i], y[i])
+            r = 0.0
+            for a in range(m):
+                r += abs(w[ws[a]] + t * d[a])
+            Ft = invN * s + alpha * r + _off_ws_l1(w, ws, alpha)
+            if armijo_accepts(Ft, F0, t, slope, 1e-4):
+                ok = True
+                break
+            t *= 0.5
+        if not ok:
+            return it, passes, viol, False
+        for a in range(m):
+            w[ws[a]] += t * d[a]
+        for i in range(n):
+            z[i] += t * Xd[i]
+    return max_newton, passes, viol, True
+
+
+@njit
+def _off_ws_l1(w, ws, alpha):
+    """``alpha sum_{j not in ws} |w_j|`` (zero in the engine's use, kept for exactness)."""
+    s = 0.0
+    for j in range(w.size):
+        s += abs(w[j])
+    for a in range(ws.size):
+        s -= abs(w[ws[a]])
+    return alpha * max(s, 0.0)
+
+
+@njit
+def _support_newton(X, invN, alpha, w, ws, gws, h, d, Xd, budget):
+    """Exact minimiser of the prox-Newton model on ``S = supp(w + d)`` with the signs of
+    ``w + d`` fixed: ``H_SS d_S = -(g_S + alpha sign_S) - (H d_{S^c})_S``, kept only if the signs
+    agree (otherwise ``d``, ``Xd`` are unchanged). Returns the passes over ``X_ws`` spent."""
+    D, indptr, indices, data = X
+    dense = indptr.size == 0
+    m = ws.size
+    n = Xd.size
+    S = np.empty(m, dtype=np.int64)
+    q = 0
+    for a in range(m):
+        if w[ws[a]] + d[a] != 0.0:
+            S[q] = a
+            q += 1
+    if q == 0 or (q + 1) * q > 2 * budget * max(m, 1):
+        return 0
+    # Xc = X_{S^c} d_{S^c} (coordinates the model sets to zero)
+    Xc = np.zeros(n)
+    inS = np.zeros(m, dtype=np.bool_)
+    for b in range(q):
+        inS[S[b]] = True
+    for a in range(m):
+        if not inS[a] and d[a] != 0.0:
+            col_axpy(X, ws[a], d[a], Xc)
+    H = np.zeros((q, q))
+    rhs = np.empty(q)
+    col = np.zeros(n)
+    for b in range(q):
+        j = ws[S[b]]
+        for i in range(n):
+            col[i] = 0.0
+        col_axpy(X, j, 1.0, col)
+        hc = 0.0
+        for i in range(n):
+            col[i] *= h[i]
+            hc += col[i] * Xc[i]
+        sg = 1.0 if w[j] + d[S[b]] > 0.0 else -1.0
+        rhs[b] = -(gws[S[b]] + alpha * sg) - invN * hc
+        for c in range(b + 1):
+            jc = ws[S[c]]
+            v = 0.0
+            if dense:
+                for i in range(n):
+                    v += D[i, jc] * col[i]
+            else:
+                for k in range(indptr[jc], indptr[jc + 1]):
+                    v += data[k] * col[indices[k]]
+            H[b, c] = invN * v
+            H[c, b] = invN * v
+    tr = 0.0
+    for b in range(q):
+        tr += H[b, b]
+    if not (tr > 0.0) or not np.isfinite(tr):
+        return q
+    for b in range(q):
+        H[b, b] += 1e-12 * tr / q
+    u = np.linalg.solve(H, rhs)
+    for b in range(q):
+        j = ws[S[b]]
+        sg = 1.0 if w[j] + d[S[b]] > 0.0 else -1.0
+        if not np.isfinite(u[b]) or (w[j] + u[b]) * sg <= 0.0:
+            return q                    # sign change: keep the CD direction
+    for b in range(q):
+        d[S[b]] = u[b]
+    for i in range(n):
+        Xd[i] = Xc[i]
+    for b in range(q):
+        col_axpy(X, ws[S[b]], u[b], Xd)
+    return q
