@@ -12,6 +12,7 @@ from .finite_sum import FiniteSum
 from .graph import LabelPropagation, SparseQuadratic, lattice_graph
 from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
                      SoftmaxRegression, TotalVariation1D)
+from .dag import DAGScore
 from .ot import EntropicOT
 from .pde import PoissonControl
 from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_federated_wls, make_scenario_consensus
@@ -21,6 +22,6 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "ConstrainedProblem", "ScipyConstrainedProblem", "normalize_bounds", "FiniteSum",
            "LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
            "SoftmaxLoss", "SoftmaxRegression", "TotalVariation1D", "SparseQuadratic", "LabelPropagation",
-           "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
+           "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT", "DAGScore",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
            "prox"]
