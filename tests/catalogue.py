@@ -91,6 +91,14 @@ def _convex_relu():
     return ConvexReLU(X, np.sign(X[:, 0] * X[:, 1] + 1e-9), beta=0.1, n_hyperplanes=6, rng=0), {}
 
 
+def _dag_score():
+    from numopt.dag import simulate_dag, simulate_parameter, simulate_sem
+    from numopt.problems import DAGScore
+    W = simulate_parameter(simulate_dag(5, 5, "ER", seed=8), seed=8)
+    X = simulate_sem(W, 200, "gauss", seed=8)
+    return DAGScore(X - X.mean(0), lambda1=0.05), {}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -104,4 +112,5 @@ CATALOGUE = {
     "consensus": _consensus,
     "federated-wls": _federated,
     "convex-relu": _convex_relu,
+    "dag-score": _dag_score,
 }

@@ -25,7 +25,11 @@ from ..._jit import njit
 from ...linesearch_kernels import armijo_accepts
 
 __all__ = ["chol_order", "chol_weights", "chol_swap_deltas", "lasso_cd", "lasso_swap_deltas",
-           "logistic_fit", "logistic_swap_deltas"]
+           "logistic_fit", "logistic_swap_deltas", "PIVOT_RTOL"]
+
+#: A node whose residual variance given its predecessors is below ``PIVOT_RTOL`` times its own
+#: variance (R^2 > 1 - 1e-10) makes the Gram matrix singular along the order.
+PIVOT_RTOL = 1e-10
 
 
 # ---------------------------------------------------------------------------------------
@@ -34,7 +38,7 @@ __all__ = ["chol_order", "chol_weights", "chol_swap_deltas", "lasso_cd", "lasso_
 @njit(cache=True)
 def chol_order(Ms, order, L):
     """Cholesky factor ``L`` of ``Ms[order][:, order]`` in place; returns the first position
-    whose pivot is not positive (``-1`` when the factorization succeeded)."""
+    whose squared pivot is at most ``PIVOT_RTOL * Ms_kk`` (``-1`` when the factorization succeeded)."""
     d = order.shape[0]
     for p in range(d):
         k = order[p]
@@ -46,7 +50,7 @@ def chol_order(Ms, order, L):
         s = Ms[k, k]
         for r in range(p):
             s -= L[p, r] * L[p, r]
-        if not s > 0.0:
+        if not s > PIVOT_RTOL * Ms[k, k]:
             return p
         L[p, p] = np.sqrt(s)
         for q in range(p + 1, d):
@@ -74,7 +78,7 @@ def chol_weights(L, order, W):
 @njit(cache=True)
 def chol_swap_deltas(Ms, L, order, pos, ci, cj, out):
     """``out[t]``: change of the loss when nodes ``ci[t]`` (later) and ``cj[t]`` (earlier) swap
-    positions (``+inf`` if a pivot is not positive). Only rows ``pos[cj]..pos[ci]`` are refitted."""
+    positions (``+inf`` if a pivot is singular, as in :func:`chol_order`). Only rows ``pos[cj]..pos[ci]`` are refitted."""
     d = order.shape[0]
     Ln = np.empty((d, d))
     nodes = np.empty(d, dtype=np.int64)
@@ -104,7 +108,7 @@ def chol_swap_deltas(Ms, L, order, pos, ci, cj, out):
                 s -= L[rk, r] * L[rk, r]
             for r in range(u):
                 s -= Ln[u, r] * Ln[u, r]
-            if not s > 0.0:
+            if not s > PIVOT_RTOL * Ms[k, k]:
                 ok = False
                 break
             Ln[u, u] = np.sqrt(s)

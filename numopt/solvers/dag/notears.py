@@ -36,6 +36,7 @@ from ...options import DriverOptions, opt
 from ...registry import register
 from ...result import Status
 from .graph import threshold_till_dag
+from .topo import SmallBLAS
 
 __all__ = ["Notears", "NotearsOptions"]
 
@@ -103,7 +104,7 @@ class _AugLag:
 @register("notears", family="dag", options=NotearsOptions, requires={"dag"}, supports={"dag"},
           tol_options=("h_tol",),
           summary="NOTEARS: augmented Lagrangian with L-BFGS-B inner solves (Zheng et al. 2018)")
-class Notears(Solver):
+class Notears(SmallBLAS, Solver):
     """The NOTEARS augmented Lagrangian (see the module docstring)."""
 
     def init(self, problem, x0, options):
