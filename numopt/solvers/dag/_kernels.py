@@ -121,24 +121,96 @@ def chol_swap_deltas(Ms, L, order, pos, ci, cj, out):
 # least squares with l1: coordinate descent on the Gram matrix
 # ---------------------------------------------------------------------------------------
 @njit(cache=True)
+def _lasso_residual(Ms, j, parents, w, g, lam1):
+    """Largest scaled optimality residual ``dist(-g_k, lam1 d|w_k|) / sqrt(A_kk Ms_jj)``."""
+    worst = 0.0
+    for u in range(parents.shape[0]):
+        gu = g[u]
+        if w[u] > 0:
+            r = abs(gu + lam1)
+        elif w[u] < 0:
+            r = abs(gu - lam1)
+        else:
+            r = max(abs(gu) - lam1, 0.0)
+        r /= np.sqrt(Ms[parents[u], parents[u]] * Ms[j, j])
+        if r > worst:
+            worst = r
+    return worst
+
+
+@njit(cache=True)
+def _lasso_gradient(Ms, j, parents, w, g):
+    p = parents.shape[0]
+    for u in range(p):
+        s = -Ms[parents[u], j]
+        for v in range(p):
+            s += Ms[parents[u], parents[v]] * w[v]
+        g[u] = s
+
+
+@njit(cache=True)
+def _lasso_polish(Ms, j, parents, w, g, lam1, tol):
+    """Active-set polishing: repeat {solve ``A_SS w_S = b_S - lam1 sign(w_S)`` on the support
+    ``S`` of ``w``; move towards the solution as far as the signs hold, dropping the coordinate
+    that reaches zero} until the face minimizer is reached (at most ``|S|`` drops). Each move
+    decreases ``c`` (``c`` equals that convex quadratic on the face). Updates ``w`` and
+    ``g``; returns whether the residual test then passes."""
+    p = parents.shape[0]
+    idx = np.empty(p, dtype=np.int64)
+    for _drop in range(p + 1):
+        m = 0
+        for u in range(p):
+            if w[u] != 0.0:
+                idx[m] = u
+                m += 1
+        if m == 0:
+            break
+        A = np.empty((m, m))
+        rhs = np.empty(m)
+        for a in range(m):
+            ka = parents[idx[a]]
+            rhs[a] = Ms[ka, j] - lam1 * np.sign(w[idx[a]])
+            for c in range(m):
+                A[a, c] = Ms[ka, parents[idx[c]]]
+        sol = np.linalg.solve(A, rhs)
+        t = 1.0
+        hit = -1
+        for a in range(m):
+            wa = w[idx[a]]
+            if np.sign(sol[a]) != np.sign(wa):
+                ta = wa / (wa - sol[a])             # where the segment crosses zero
+                if ta < t:
+                    t = ta
+                    hit = a
+        for a in range(m):
+            u = idx[a]
+            w[u] = w[u] + t * (sol[a] - w[u])
+        if hit < 0:
+            break
+        w[idx[hit]] = 0.0
+    _lasso_gradient(Ms, j, parents, w, g)
+    return _lasso_residual(Ms, j, parents, w, g, lam1) <= tol
+
+
+@njit(cache=True)
 def lasso_cd(Ms, j, parents, w, lam1, tol, maxit):
     r"""Minimize ``c(w) = Ms_jj / 2 - b^T w + w^T A w / 2 + lam1 |w|_1`` over ``w`` (in place),
     ``A = Ms[parents][:, parents]``, ``b = Ms[parents, j]`` (``Ms = Sigma + lambda2 I``).
 
-    Stops when every coordinate's optimality residual ``dist(-grad_k, lam1 d|w_k|)`` is at most
+    Cyclic coordinate descent (which finds the coordinates that enter the support) with an
+    active-set polish every 3 sweeps (:func:`_lasso_polish`: the exact minimizer on the current
+    orthant face, dropping coordinates whose sign would change); on ill-conditioned Gram matrices,
+    e.g. raw varsortable data, plain coordinate descent needs thousands of sweeps. Stops when
+    every coordinate's optimality residual ``dist(-grad_k, lam1 d|w_k|)`` is at most
     ``tol * sqrt(A_kk * Ms_jj)`` (a correlation-like, scale-free test). Returns
     ``(c(w), converged)``; ``c`` uses ``Ms_jj = Sigma_jj + lambda2``, so the column's score is
     ``c(w) - lambda2 / 2`` (the caller's shift).
     """
     p = parents.shape[0]
     g = np.empty(p)                      # g = A w - b
-    for u in range(p):
-        s = -Ms[parents[u], j]
-        for v in range(p):
-            s += Ms[parents[u], parents[v]] * w[v]
-        g[u] = s
-    converged = p == 0
-    for _ in range(maxit):
+    _lasso_gradient(Ms, j, parents, w, g)
+    converged = p == 0 or _lasso_residual(Ms, j, parents, w, g, lam1) <= tol
+    for sweep in range(maxit):
         if converged:
             break
         for u in range(p):
@@ -151,19 +223,9 @@ def lasso_cd(Ms, j, parents, w, lam1, tol, maxit):
                 ku = parents[u]
                 for v in range(p):
                     g[v] += Ms[parents[v], ku] * dw
-        worst = 0.0
-        for u in range(p):
-            gu = g[u]
-            if w[u] > 0:
-                r = abs(gu + lam1)
-            elif w[u] < 0:
-                r = abs(gu - lam1)
-            else:
-                r = max(abs(gu) - lam1, 0.0)
-            r /= np.sqrt(Ms[parents[u], parents[u]] * Ms[j, j])
-            if r > worst:
-                worst = r
-        converged = worst <= tol
+        converged = _lasso_residual(Ms, j, parents, w, g, lam1) <= tol
+        if not converged and sweep % 3 == 2:
+            converged = _lasso_polish(Ms, j, parents, w, g, lam1, tol)
     val = 0.5 * Ms[j, j]
     for u in range(p):
         # with g = A w - b: c = Ms_jj / 2 + w^T (g - b) / 2 + lam1 |w|_1
