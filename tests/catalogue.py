@@ -213,6 +213,18 @@ def _bilinear_game():
     return BilinearGame(A, b, c), {"verify": _distance_to(ref)}
 
 
+def _dag_score():
+    from numopt.dag import simulate_dag, simulate_parameter, simulate_sem
+    from numopt.problems import DAGScore
+    W = simulate_parameter(simulate_dag(5, 5, "ER", seed=8), seed=8)
+    X = simulate_sem(W, 200, "gauss", seed=8)
+    def verify(problem, res):        # the returned graph must be acyclic: its adjacency is nilpotent
+        d = int(round(np.sqrt(res.x.size)))
+        A = (np.abs(res.x.reshape(d, d)) > 0).astype(float)
+        return float(np.any(np.linalg.matrix_power(A, d) != 0))
+    return DAGScore(X - X.mean(0), lambda1=0.05), {"verify": verify}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -230,4 +242,5 @@ CATALOGUE = {
     "matrix-game": _matrix_game,
     "box-ls-inclusion": _box_ls_inclusion,
     "bilinear-game": _bilinear_game,
+    "dag-score": _dag_score,
 }

@@ -14,6 +14,7 @@ from .inclusion import (BilinearGame, BoxLeastSquares, LinearFiniteSumInclusion,
 from .graph import LabelPropagation, SparseQuadratic, lattice_graph
 from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
                      SoftmaxRegression, TotalVariation1D)
+from .dag import DAGScore
 from .ot import EntropicOT
 from .pde import PoissonControl
 from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_federated_wls, make_scenario_consensus
@@ -23,7 +24,7 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "ConstrainedProblem", "ScipyConstrainedProblem", "normalize_bounds", "FiniteSum",
            "LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegression", "QP",
            "SoftmaxLoss", "SoftmaxRegression", "TotalVariation1D", "SparseQuadratic", "LabelPropagation",
-           "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
+           "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT", "DAGScore",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
            "MonotoneInclusion", "LinearFiniteSumInclusion", "MatrixGame", "BoxLeastSquares", "BilinearGame",
            "OperatorInclusion", "policeman_burglar", "prox"]

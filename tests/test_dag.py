@@ -1,0 +1,262 @@
+"""DAG structure learning: topo and notears against the reference fixture, exhaustive search
+over orders, independent least-squares refits, and the invariants of the issue."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import numopt
+import numopt.dag as nd
+from numopt.problems import DAGScore
+from numopt.problems.dag import acyclicity, reachability
+from numopt.result import Status
+from numopt.solvers.dag.topo import fit_order
+
+
+def _sem(d, k, seed, n=1000, graph="ER"):
+    B = nd.simulate_dag(d, k * d, graph, seed=seed)
+    W = nd.simulate_parameter(B, seed=seed)
+    X = nd.simulate_sem(W, n, "gauss", seed=seed)
+    return B, W, X - X.mean(0)
+
+
+def _ols_order_score(X, order):
+    """Score of an order by numpy least squares on the predecessor sets (no Gram, no kernels)."""
+    n = X.shape[0]
+    tot = 0.5 / n * np.sum(X[:, order[0]] ** 2)
+    for p in range(1, len(order)):
+        S, k = list(order[:p]), order[p]
+        w = np.linalg.lstsq(X[:, S], X[:, k], rcond=None)[0]
+        tot += 0.5 / n * np.sum((X[:, k] - X[:, S] @ w) ** 2)
+    return tot
+
+
+def _assert_dag(W):
+    assert nd.topological_order(W) is not None, "the output has a cycle"
+
+
+def test_fixture_of_the_reference_implementation_is_matched_or_beaten(numopt_data):
+    z = np.load(numopt_data / "fixtures" / "topo_er4_d30.npz")
+    p = DAGScore(z["X"])
+    res = numopt.minimize(p, method="topo", options={"order": z["topo_init"], "size_small": 100,
+                                                     "size_large": 400, "n_large": 1})
+    assert res.success
+    loss_ref = float(z["loss_ref"])
+    assert res.fun <= loss_ref * (1 + 1e-8)
+    assert np.isclose(res.fun, 0.5 / 1000 * np.sum((z["X"] - z["X"] @ res.W) ** 2), rtol=1e-12)
+    _assert_dag(res.W)
+
+
+def test_d20_er2_recovers_the_graph_on_most_seeds():
+    good = 0
+    for seed in range(5):
+        B, _, X = _sem(20, 2, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nd.VarsortabilityWarning)
+            W = nd.topo(X)
+        _assert_dag(W)
+        good += nd.count_accuracy(B, W)["shd"] <= 2
+    assert good >= 4
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_topo_reaches_the_exhaustive_optimum_for_d5(seed):
+    B, _, X = _sem(5, 2, seed, n=300)
+    best = min(_ols_order_score(X, list(o)) for o in itertools.permutations(range(5)))
+    p = DAGScore(X)
+    res = numopt.minimize(p, method="topo", options={"size_small": 10, "size_large": 10, "seed": seed})
+    assert res.success
+    assert res.fun >= best - 1e-10                      # nothing beats the best order
+    assert res.fun <= best + 1e-9 * best
+    assert np.isclose(res.fun, _ols_order_score(X, list(res.order)), rtol=1e-10)
+
+
+def test_refits_equal_numpy_least_squares_on_the_predecessor_sets():
+    _, _, X = _sem(7, 2, 3, n=200)
+    order = np.random.default_rng(0).permutation(7)
+    W, Q = fit_order(DAGScore(X), order)
+    for p in range(1, 7):
+        S, k = order[:p], order[p]
+        ref = np.linalg.lstsq(X[:, S], X[:, k], rcond=None)[0]
+        assert np.allclose(W[S, k], ref, atol=1e-10)
+        assert np.all(W[order[p:], k] == 0)
+    assert np.isclose(Q, _ols_order_score(X, order), rtol=1e-12)
+
+
+def test_at_termination_with_all_pairs_no_swap_improves_and_every_step_decreases():
+    _, _, X = _sem(9, 2, 4, n=500)
+    p = DAGScore(X)
+    P = 9 * 8 // 2
+    res = numopt.minimize(p, method="topo", options={"size_small": P, "size_large": P, "history": True})
+    assert res.success
+    assert np.all(np.diff(res.history["fun"][:-1]) < 0)           # every accepted step decreases Q
+    for a, b in itertools.combinations(range(9), 2):             # every single swap, refit independently
+        o = res.order.copy()
+        o[a], o[b] = o[b], o[a]
+        assert _ols_order_score(X, o) >= res.fun - 1e-9
+    assert res.kkt_residual <= 1e-10                              # grad Q = 0 on the allowed edges
+    assert res.h == pytest.approx(0.0, abs=1e-12)
+
+
+def test_output_is_a_dag_also_from_a_cyclic_warm_start():
+    _, W_true, X = _sem(8, 2, 5, n=400)
+    W0 = W_true + W_true.T                                        # every edge in both directions
+    assert nd.topological_order(W0) is None
+    res = nd.solve(X, init=W0)
+    _assert_dag(res.W)
+    assert res.success
+    W = nd.topo(X, init=W0, warn=False)
+    _assert_dag(W)
+
+
+@pytest.mark.parametrize("lam1,lam2", [(0.05, 0.0), (0.0, 0.1), (0.02, 0.05)])
+def test_regularized_scores_decrease_monotonically_and_match_the_problem(lam1, lam2):
+    _, _, X = _sem(7, 2, 6, n=300)
+    p = DAGScore(X, lambda1=lam1, lambda2=lam2)
+    res = numopt.minimize(p, method="topo", options={"history": True, "size_small": 21, "size_large": 21})
+    assert res.success and np.all(np.diff(res.history["fun"][:-1]) < 0)
+    assert np.isclose(res.fun, p.fun(res.x), rtol=1e-9)
+    assert res.kkt_residual <= 1e-6
+    _assert_dag(res.W)
+
+
+def test_logistic_score_on_binary_data():
+    rng = np.random.default_rng(7)
+    B = nd.simulate_dag(5, 5, "ER", seed=7)
+    W = nd.simulate_parameter(B, seed=7) * 2
+    X = nd.simulate_sem(W, 2000, "logistic", seed=rng)
+    assert set(np.unique(X)) <= {0.0, 1.0}
+    p = DAGScore(X, score="logistic", lambda1=0.01)
+    res = numopt.minimize(p, method="topo", options={"size_small": 10, "size_large": 10})
+    assert res.success
+    _assert_dag(res.W)
+    assert np.isclose(res.fun, p.fun(res.x), rtol=1e-9)
+    W_e, Q_e = fit_order(p, res.order)
+    assert np.isclose(Q_e, res.fun, rtol=1e-9)
+
+
+def test_notears_is_acyclic_no_better_than_topo_and_topo_post_processing_never_increases():
+    _, _, X = _sem(6, 2, 8, n=500)
+    p = DAGScore(X, lambda1=0.05)
+    nt = numopt.minimize(p, method="notears")
+    assert nt.success and nt.h <= 1e-8
+    _assert_dag(nt.W)
+    tp = numopt.minimize(p, method="topo", options={"size_small": 15, "size_large": 15})
+    assert nt.fun >= tp.fun - 1e-12
+    post = numopt.minimize(p, nt.x, method="topo")
+    assert post.success and post.fun <= nt.fun + 1e-12
+    _assert_dag(post.W)
+
+
+def test_notears_inner_failure_is_never_success():
+    _, _, X = _sem(5, 2, 9, n=200)
+    res = numopt.minimize(DAGScore(X, lambda1=0.1), method="notears", options={"inner_maxiter": 2})
+    assert not res.success and res.status == Status.INNER_MAXITER
+    assert "L-BFGS-B" in res.message
+    _assert_dag(res.W)
+
+
+def test_acyclicity_functions_zero_on_dags_gradients_by_finite_differences():
+    rng = np.random.default_rng(10)
+    d = 5
+    Wdag = np.triu(rng.uniform(0.3, 0.6, (d, d)), 1)
+    Wcyc = Wdag.copy()
+    Wcyc[4, 0] = 0.4
+    for kind in ("logdet", "expm", "poly"):
+        assert abs(acyclicity(Wdag, kind)[0]) < 1e-12
+        h, G = acyclicity(0.5 * Wcyc, kind)
+        assert h > 1e-6
+        E = rng.standard_normal((d, d))
+        t = 1e-6
+        fd = (acyclicity(0.5 * Wcyc + t * E, kind)[0] - acyclicity(0.5 * Wcyc - t * E, kind)[0]) / (2 * t)
+        assert np.isclose(fd, np.sum(G * E), rtol=1e-6)
+    # dh/dA is zero exactly where there is no path j ~> i (reachability, transposed)
+    from numopt.problems.dag import acyclicity_dA
+    _, H = acyclicity_dA(np.abs(Wdag), "expm")
+    R = reachability(Wdag) | np.eye(d, dtype=bool)
+    assert np.array_equal(H > 1e-300, R.T)
+
+
+def test_problem_oracles_and_kkt_of_the_empty_graph():
+    _, _, X = _sem(4, 1, 11, n=100)
+    p = DAGScore(X, lambda2=0.2)
+    W = np.triu(np.ones((4, 4)), 1) * 0.3
+    g = p.grad(W.ravel())
+    assert numopt.check_grad(lambda x: p.fun(x), lambda x: p.grad(x), W.ravel()) < 1e-5
+    assert g.shape == (16,)
+    assert DAGScore(X).kkt_residual(np.zeros((4, 4))) > 0
+
+
+def test_metrics_and_simulation():
+    B_true = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    B_est = np.array([[0, 1, 1], [0, 0, 0], [0, 1, 0]])           # one right, one reversed, one extra
+    acc = nd.count_accuracy(B_true, B_est)
+    assert acc == {"fdr": 2 / 3, "tpr": 0.5, "fpr": 2 / 1, "shd": 2, "nnz": 3}
+    B = nd.simulate_dag(12, 24, "ER", seed=0)
+    assert B.sum() == 24 and nd.is_dag(B)
+    S = nd.simulate_dag(30, 60, "SF", seed=0)
+    assert nd.is_dag(S) and S.sum() > 0
+    W = nd.simulate_parameter(B, seed=0)
+    assert np.all((np.abs(W[B != 0]) >= 0.5) & (np.abs(W[B != 0]) <= 2)) and np.all(W[B == 0] == 0)
+    for sem in ("gauss", "exp", "gumbel", "uniform"):
+        X = nd.simulate_sem(W, 50, sem, seed=1)
+        assert X.shape == (50, 12) and np.all(np.isfinite(X))
+
+
+def test_varsortability_and_sortnregress_on_equal_variance_data():
+    B, W, X = _sem(15, 2, 12)
+    v = nd.varsortability(X, W)
+    assert v > 0.9                                               # simulated EV data are varsortable
+    Ws = nd.sortnregress(X)
+    _assert_dag(Ws)
+    assert nd.count_accuracy(B, Ws)["shd"] < B.sum()             # the trivial baseline already works
+    Xs = X / X.std(0)
+    assert nd.varsortability(Xs, W) == pytest.approx(0.5)        # all variances equal: ties
+    with pytest.warns(nd.VarsortabilityWarning):
+        nd.topo(X)
+
+
+def test_standardize_changes_the_data_not_the_contract():
+    _, _, X = _sem(6, 2, 13, n=300)
+    res = nd.solve(X * np.arange(1, 7), standardize=True)
+    assert np.allclose(res.problem.X.std(0), 1.0)
+    _assert_dag(res.W)
+
+
+def test_bad_input_raises_clear_errors():
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    Xn = X.copy()
+    Xn[2, 1] = np.nan
+    with pytest.raises(ValueError, match="X must be finite"):
+        DAGScore(Xn)
+    with pytest.raises(ValueError, match="at least 2 variables"):
+        DAGScore(X[:, :1])
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        DAGScore(X[:1])
+    with pytest.raises(ValueError, match="square"):
+        nd.topo(X, init=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="init must be"):
+        nd.topo(X, init=np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="permutation"):
+        nd.topo(X, init=[0, 0, 1])
+    with pytest.raises(ValueError, match="score"):
+        DAGScore(X, score="l1")
+    with pytest.raises(ValueError, match="binary"):
+        DAGScore(X, score="logistic")
+    with pytest.raises(ValueError, match="lambda1"):
+        DAGScore(X, lambda1=-1.0)
+    with pytest.raises(ValueError, match="unknown option"):
+        numopt.minimize(DAGScore(X), method="topo", options={"sizes": 3})
+    with pytest.raises(ValueError, match="singular"):
+        numopt.minimize(DAGScore(np.column_stack([X, X[:, 0] - X[:, 1]])), method="topo")
+    with pytest.raises(ValueError, match="cannot solve"):
+        numopt.minimize(numopt.problems.Lasso(X, X[:, 0], 0.1), method="topo")
+
+
+def test_topo_counts_work_and_reports_its_fields():
+    _, _, X = _sem(6, 2, 14, n=200)
+    res = numopt.minimize(DAGScore(X), method="topo")
+    assert res.npass > 0 and res.n_candidates > 0
+    assert set(res) >= {"W", "order", "loss", "kkt_residual", "h", "n_swaps", "n_large_used"}
+    assert sorted(res.order.tolist()) == list(range(6))
