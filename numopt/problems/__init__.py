@@ -10,6 +10,7 @@ from .constrained_logreg import ConstrainedLogisticRegression
 from .convex_relu import ConvexReLU
 from .finite_sum import FiniteSum
 from .graph import LabelPropagation, SparseQuadratic, lattice_graph
+from .network import Activation, Network
 from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
                      SoftmaxRegression, TotalVariation1D)
 from .ot import EntropicOT
@@ -23,4 +24,4 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "SoftmaxLoss", "SoftmaxRegression", "TotalVariation1D", "SparseQuadratic", "LabelPropagation",
            "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
-           "prox"]
+           "Network", "Activation", "prox"]
