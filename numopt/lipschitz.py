@@ -94,12 +94,13 @@ def formulation(network, norm=2, variant: str = "neuron", encoding: str = "auto"
     return build(_network(network), norm, variant, encoding, c, unsafe_coupling)
 
 
-def certify(network_or_formulation, multipliers, **kw) -> dict:
+def certify(network_or_formulation, multipliers, interior=None, **kw) -> dict:
     """The bound certified by ``multipliers`` (the vector ``y = (rho, ...)`` of :func:`formulation`).
 
     Returns a dict with ``certified``, ``bound``, ``rho``, ``min_eig``, ``y`` (see
     :func:`numopt.solvers.lipsdp._formulation.certify`). ``rho`` in ``y`` is ignored: it is
-    recomputed exactly from the other multipliers.
+    recomputed exactly from the other multipliers. ``interior``: multipliers with a positive
+    definite hidden block to repair towards (default: found by a phase I).
     """
     from .solvers.lipsdp._formulation import Formulation, certify as cert
     form = network_or_formulation if isinstance(network_or_formulation, Formulation) \
@@ -108,4 +109,4 @@ def certify(network_or_formulation, multipliers, **kw) -> dict:
     if y.shape != (form.m,):
         raise ValueError(f"multipliers must have length {form.m} (rho and the multipliers of the formulation), "
                          f"got shape {y.shape}")
-    return cert(form, y)
+    return cert(form, y, interior=interior)

@@ -91,6 +91,15 @@ def _convex_relu():
     return ConvexReLU(X, np.sign(X[:, 0] * X[:, 1] + 1e-9), beta=0.1, n_hyperplanes=6, rng=0), {}
 
 
+def _network():
+    # Lipschitz bounds (lipsdp): a small ReLU network; its bound lies between a sampled lower bound
+    # and the product of spectral norms (checked in tests/test_lipsdp.py)
+    from numopt.problems.network import Network
+    rng = np.random.default_rng(8)
+    return Network([rng.standard_normal((6, 4)), rng.standard_normal((5, 6)), rng.standard_normal((2, 5))],
+                   "relu", name="relu-4-6-5-2"), {}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -104,4 +113,5 @@ CATALOGUE = {
     "consensus": _consensus,
     "federated-wls": _federated,
     "convex-relu": _convex_relu,
+    "network": _network,
 }

@@ -474,6 +474,56 @@ def rescale_groups(form: Formulation, y, factors=(1 / 16, 1 / 4, 1 / 2, 2.0, 4.0
     return y
 
 
+def program(form: Formulation):
+    """The :class:`._ipm.LMIProgram` ``min rho`` s.t. ``S(y) > 0`` of ``form``."""
+    from ._ipm import LMIProgram
+    c = np.zeros(form.m)
+    c[0] = 1.0
+    return LMIProgram(form.Phi, form.P, form.Q, form.coef, form.var, form.C0, form.lb, form.ub, c)
+
+
+def from_phase_one(form: Formulation, y1, p1_map):
+    """Multipliers with ``S_22 > 0`` from a phase-I point with ``s = y1[0] < 0`` (``None`` if scaling fails)."""
+    y = np.zeros(form.m)
+    others = np.flatnonzero(p1_map >= 0)
+    y[others] = y1[p1_map[others]]
+    s = -float(y1[0])
+    k = form.nrho
+    C22 = form.C0[k:, k:]
+    lmax = float(np.linalg.eigvalsh(-C22)[-1]) if C22.size else 0.0
+    gamma = max(2.0 * lmax / s, 1.0) if lmax > 0 else 1.0
+    for _ in range(40):
+        if np.isfinite(rho_certified(form, gamma * y)[0]):
+            return gamma * y
+        gamma *= 2.0
+    return None
+
+
+def interior_point(form: Formulation, maxiter: int = 200):
+    """Multipliers making ``S_22`` positive definite: :func:`rescale_groups` of unit multipliers, else
+    a phase I (``min s`` s.t. ``K_h(y) + s I > 0``, primal-dual steps of :mod:`._ipm`). ``None`` if
+    none is found (the LMI is not strictly feasible)."""
+    from ._ipm import initial_t, pd_start, pd_step, phase_one_program
+    y = rescale_groups(form, form.y_from_units(np.ones(form.unit_var.size)))
+    if np.isfinite(rho_certified(form, y)[0]):
+        return y
+    p1, p1_map = phase_one_program(program(form), form.nrho)
+    y1 = np.where(np.isfinite(p1.lb) & (np.arange(p1.lb.size) > 0), 0.5, 0.0)
+    K = p1.matrix(y1)
+    lmin = float(np.linalg.eigvalsh(K)[0]) if K.size else 0.0
+    y1[0] = max(-lmin, 0.0) + 0.1 * (abs(lmin) + 1e-3 * float(np.linalg.norm(K)) + 1e-12)
+    pt = pd_start(p1, y1, initial_t(p1, y1, p1.nu / max(abs(y1[0]), 1e-12)))
+    for _ in range(maxiter):
+        pt, info, ok, _ = pd_step(p1, pt)
+        if not ok:
+            return None
+        if pt.y[0] < 0:
+            return from_phase_one(form, pt.y, p1_map)
+        if info["gap"] < 1e-10 * (abs(pt.y[0]) + 1e-300):
+            return None
+    return None
+
+
 def _project(form, y):
     """Clip the multipliers to their bounds (a solver's ``y`` may violate ``y >= 0`` slightly)."""
     y = np.array(y, dtype=float)
@@ -481,25 +531,27 @@ def _project(form, y):
     return y
 
 
-def certify(form: Formulation, y) -> dict:
+def certify(form: Formulation, y, interior=None) -> dict:
     """A bound valid regardless of how ``y`` was computed.
 
     1. clip the multipliers to their sign constraints;
-    2. ``rho_cert`` by the Schur complement (:func:`rho_certified`); if ``S_22`` is not positive
-       definite, try the multipliers scaled by ``1 + s`` (``s = 1e-8 .. 1``: repairs a hidden block
-       that is slightly violated, as ``S_22`` grows with the multipliers when the constant block is
-       negative semidefinite);
+    2. ``rho_cert`` by the Schur complement (:func:`rho_certified`). If ``S_22(y)`` is not positive
+       definite (an exact optimum often makes it singular: tight layers of an orthogonal network,
+       l-inf formulations), repair: scale the multipliers by ``1 + s`` (enough when the constant
+       block is negative definite), or move towards a point ``interior`` with ``S_22 > 0`` (default:
+       :func:`interior_point`), ``y + theta (interior - y)`` with ``theta = 1e-9 ..
+       0.5``; by convexity ``rho_cert`` grows by at most ``theta (rho_cert(interior) - rho_cert(y))``;
     3. verify the whole LMI at ``rho = rho_cert (1 + m) + m'`` by a Cholesky factorization of
        ``S - delta I`` (``delta = 4 n eps ||S||_F``), increasing the margin ``m`` from ``1e-12`` until
        it holds; report the smallest eigenvalue where ``n <= 2000``.
 
     Returns a dict: ``certified`` (bool), ``rho``, ``bound``, ``y`` (the certified multipliers),
-    ``scale`` (the repair factor), ``min_eig``, ``reason``.
+    ``scale`` (the repair: ``1 + s`` or ``-theta``), ``min_eig``, ``reason``.
     """
     y0 = _project(form, y)
     best = None
     reason = ""
-    for s in (0.0, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1, 1.0):
+    for s in (0.0, 1e-8, 1e-6, 1e-4):
         ys = y0.copy()
         ys[1:] *= 1.0 + s
         rho, why = rho_certified(form, ys)
@@ -507,6 +559,15 @@ def certify(form: Formulation, y) -> dict:
             best = (rho, ys, 1.0 + s)
             break
         reason = why
+    if best is None:
+        yi = interior_point(form) if interior is None else _project(form, interior)
+        if yi is not None and np.isfinite(rho_certified(form, yi)[0]):
+            for theta in (1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 0.1, 0.5, 1.0):
+                ys = (1.0 - theta) * y0 + theta * yi
+                rho, why = rho_certified(form, ys)
+                if np.isfinite(rho):
+                    best = (rho, ys, -theta)
+                    break
     if best is None:
         return {"certified": False, "rho": np.inf, "bound": np.inf, "y": y0, "scale": np.nan,
                 "min_eig": np.nan, "reason": reason}

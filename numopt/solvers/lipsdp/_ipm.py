@@ -287,7 +287,8 @@ def pd_step(prog: LMIProgram, pt: PDPoint, frac: float = 0.95):
     Dg = np.where(prog.has_lb, zl / sl, 0.0) + np.where(prog.has_ub, zu / su, 0.0)
     M[np.diag_indices_from(M)] += Dg
     nu = prog.nu
-    mu = (float(np.sum(X * S)) + float(np.sum((zl * sl)[prog.has_lb])) + float(np.sum((zu * su)[prog.has_ub]))) / nu
+    hl, hu = prog.has_lb, prog.has_ub
+    mu = (float(np.sum(X * S)) + float(zl[hl] @ sl[hl]) + float(zu[hu] @ su[hu])) / nu
     trFS = prog.agg.T @ GZ[P, Q]
     FX = prog.agg.T @ GX[P, Q]
     inv_sl = np.where(prog.has_lb, 1.0 / sl, 0.0)
@@ -327,8 +328,8 @@ def pd_step(prog: LMIProgram, pt: PDPoint, frac: float = 0.95):
     ap, ad = steps(*d_aff)
     dy, dS, dX, dzl, dzu = d_aff
     mu_aff = (float(np.sum((X + ad * dX) * (S + ap * dS)))
-              + float(np.sum(((zl + ad * dzl) * (sl + ap * dy))[prog.has_lb]))
-              + float(np.sum(((zu + ad * dzu) * (su - ap * dy))[prog.has_ub]))) / nu
+              + float((zl + ad * dzl)[hl] @ (sl + ap * dy)[hl])
+              + float((zu + ad * dzu)[hu] @ (su - ap * dy)[hu])) / nu
     sigma = float(np.clip((max(mu_aff, 0.0) / mu) ** 3, 1e-4, 0.9)) if mu > 0 else 0.1
     dy, dS, dX, dzl, dzu = direction(sigma * mu)
     ap, ad = steps(dy, dS, dX, dzl, dzu)

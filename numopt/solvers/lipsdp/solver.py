@@ -124,10 +124,7 @@ class LipSDP(Solver):
         st.metrics = {"bound": naive, "phase": 0.0}
         if st.phase == "cvxpy":
             return st
-        from ._ipm import LMIProgram
-        c = np.zeros(form.m)
-        c[0] = 1.0
-        st.prog = LMIProgram(form.Phi, form.P, form.Q, form.coef, form.var, form.C0, form.lb, form.ub, c)
+        st.prog = fm.program(form)
         y = form.y_from_units(x0)
         nn = np.isfinite(form.lb) & (np.arange(form.m) > 0)
         y[nn] = np.maximum(y[nn], 1e-6 * max(1.0, float(np.max(np.abs(y[nn]), initial=1.0))))
@@ -206,20 +203,9 @@ class LipSDP(Solver):
         return st
 
     def _leave_phase_one(self, st):
-        form = st.form
-        y = np.zeros(form.m)
-        others = np.flatnonzero(st.p1_map >= 0)
-        y[others] = st.pd1.y[st.p1_map[others]]
-        s = -float(st.pd1.y[0])
-        k = form.nrho
-        C22 = form.C0[k:, k:]
-        lmax = float(np.linalg.eigvalsh(-C22)[-1]) if C22.size else 0.0
-        gamma = max(2.0 * max(lmax, 0.0) / s, 1.0) if lmax > 0 else 1.0
-        for _ in range(40):
-            if self._enter_phase_two(st, gamma * y):
-                return
-            gamma *= 2.0
-        st.status, st.detail = Status.NUMERICAL_ERROR, "phase I point could not be scaled into the domain"
+        y = fm.from_phase_one(st.form, st.pd1.y, st.p1_map)
+        if y is None or not self._enter_phase_two(st, y):
+            st.status, st.detail = Status.NUMERICAL_ERROR, "phase I point could not be scaled into the domain"
 
     def _step_cvxpy(self, st, options):
         from ._cvxpy import STATUS, solve_cvxpy
