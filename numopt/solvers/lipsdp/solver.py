@@ -174,7 +174,8 @@ class LipSDP(Solver):
         return self._step_barrier(st, options)
 
     def _step_barrier(self, st, options):
-        from ._ipm import pd_step
+        from . import _ipm
+        pd_step = _ipm.pd_step
         if st.phase == "one":
             pd1, info, ok, detail = pd_step(st.p1, st.pd1)
             if not ok:
