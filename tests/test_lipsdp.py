@@ -241,3 +241,14 @@ def test_warm_start_and_facade():
         lip.lipsdp(net, norm=1)
     with pytest.raises(ValueError, match="cannot solve"):
         numopt.minimize(numopt.problems.Lasso(np.eye(2), np.ones(2), 0.1), method="lipsdp")
+
+
+def test_network_fun_recertifies_the_multipliers_and_the_bench_source_builds():
+    from numopt.bench.sources import get_source
+    bp = get_source("lipschitz").build("relu", widths="5-8-8-1", seed=0)
+    net = bp.problem
+    res = numopt.minimize(net, method="lipsdp")
+    assert net.fun(res.x) == pytest.approx(res.bound, rel=1e-8)
+    assert net.fun(np.zeros(net.n)) == np.inf  # zero multipliers certify nothing
+    with pytest.raises(ValueError, match="unknown lipschitz problem"):
+        get_source("lipschitz").select(["swish"])

@@ -237,7 +237,7 @@ class Network(Problem):
     """
 
     structure = frozenset({"network"})
-    oracles = frozenset({"network"})
+    oracles = frozenset({"network", "fun"})
 
     def __init__(self, weights, activations="relu", *, biases=None, name: str | None = None):
         if isinstance(weights, np.ndarray) and weights.ndim == 2:
@@ -287,6 +287,7 @@ class Network(Problem):
         self.hidden_sizes = tuple(L.width for L in layers)
         self.biases = self._check_biases(biases)
         N = int(sum(self.hidden_sizes))
+        self._form = None
         super().__init__(N, np.ones(N), name or "network-" + "-".join(
             str(s) for s in (self.n_inputs, *self.hidden_sizes, self.n_outputs)))
 
@@ -304,6 +305,23 @@ class Network(Problem):
                 raise ValueError(f"biases[{k}] must have length {s} (rows of weights[{k}]), got shape {b.shape}")
             out.append(b)
         return tuple(out)
+
+    def fun(self, x) -> float:
+        """The 2-norm bound certified by per-unit multipliers ``x`` (LipSDP-Neuron, default encoding).
+
+        ``rho`` is recomputed exactly from ``x`` (Schur complement and a Cholesky check of the LMI,
+        :func:`numopt.lipschitz.certify`); ``inf`` when ``x`` certifies nothing. This is what a
+        benchmark runner uses to re-check ``res.x`` of ``lipsdp`` independently of the solver.
+        """
+        from ..solvers.lipsdp._formulation import build, certify
+        self._count("nfev")
+        if getattr(self, "_form", None) is None:
+            self._form = build(self)
+        x = np.asarray(x, dtype=float).reshape(-1)
+        if x.shape != (self.n,):
+            raise ValueError(f"x must have one multiplier per hidden unit ({self.n}), got shape {x.shape}")
+        out = certify(self._form, self._form.y_from_units(x), interior=self._form.y_from_units(x))
+        return float(out["bound"])
 
     @property
     def weights(self) -> list:
