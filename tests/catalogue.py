@@ -225,6 +225,21 @@ def _dag_score():
     return DAGScore(X - X.mean(0), lambda1=0.05), {"verify": verify}
 
 
+def _network():
+    # Lipschitz bounds (lipsdp): a small ReLU network; its bound lies between a sampled lower bound
+    # and the product of spectral norms (checked in tests/test_lipsdp.py)
+    from numopt.problems.network import Network
+    rng = np.random.default_rng(8)
+    Ws = [rng.standard_normal((6, 4)), rng.standard_normal((5, 6)), rng.standard_normal((2, 5))]
+
+    def verify(problem, res):    # a certified bound lies between sampled Jacobian norms and the naive product
+        pts = np.random.default_rng(0).standard_normal((200, 4))
+        lower = max(np.linalg.norm(problem.jacobian(p), 2) for p in pts)
+        naive = float(np.prod([np.linalg.norm(W, 2) for W in Ws]))
+        return float(not (lower <= res.fun * (1 + 1e-9) <= naive * (1 + 1e-9)))
+    return Network(Ws, "relu", name="relu-4-6-5-2"), {"verify": verify}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -243,4 +258,5 @@ CATALOGUE = {
     "box-ls-inclusion": _box_ls_inclusion,
     "bilinear-game": _bilinear_game,
     "dag-score": _dag_score,
+    "network": _network,
 }

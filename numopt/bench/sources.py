@@ -18,6 +18,7 @@ Built-in sources (each imported lazily, on first use):
 ``cutest`` CUTEst problems through S2MPJ or pycutest (``numopt.bench.cutest``)
 ``libsvm`` LIBSVM data sets as learning problems (``numopt.datasets``)
 ``ot``     entropic OT instances (``numopt.ot_generators``)
+``lipschitz`` random networks for ``lipsdp`` (``numopt.solvers.lipsdp.bench``)
 =========  ====================================================================
 
 Solver families add their own generators with :func:`register_source` (an object or a
@@ -61,6 +62,7 @@ _SOURCES: dict[str, Any] = {
     "cutest": "numopt.bench.sources:CUTEstSource",
     "libsvm": "numopt.bench.sources:LibsvmSource",
     "ot": "numopt.ot_generators:OTSource",
+    "lipschitz": "numopt.solvers.lipsdp.bench:LipschitzSource",
 }
 _RESOLVED: dict[str, Any] = {}
 

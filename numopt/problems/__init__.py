@@ -12,6 +12,7 @@ from .finite_sum import FiniteSum
 from .inclusion import (BilinearGame, BoxLeastSquares, LinearFiniteSumInclusion, MatrixGame,
                         MonotoneInclusion, OperatorInclusion, policeman_burglar)
 from .graph import LabelPropagation, SparseQuadratic, lattice_graph
+from .network import Activation, Network
 from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
                      SoftmaxRegression, TotalVariation1D)
 from .dag import DAGScore
@@ -27,4 +28,5 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT", "DAGScore",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
            "MonotoneInclusion", "LinearFiniteSumInclusion", "MatrixGame", "BoxLeastSquares", "BilinearGame",
-           "OperatorInclusion", "policeman_burglar", "prox"]
+           "OperatorInclusion", "policeman_burglar",
+           "Network", "Activation", "prox"]

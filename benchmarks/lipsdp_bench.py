@@ -1,0 +1,160 @@
+"""LipSDP-Neuron (2-norm): numopt's structured interior-point method vs cvxpy + SCS / Clarabel / CVXOPT.
+
+Every route solves the same LMI (numopt.lipschitz.formulation) and every answer is certified the
+same way (numopt.lipschitz.certify: exact Schur complement + Cholesky check), so the "certified"
+column compares like with like; "claimed" is what the solver's own rho says. Context columns: the
+naive product of spectral norms, an ECLipsE-Fast-style compositional bound (Xu & Sivaranjani,
+NeurIPS 2024: sequential closed-form multipliers, our numpy transcription of the published
+recursion) and a sampled lower bound max ||J(x)||.
+
+Each cvxpy run is a subprocess with a timeout and an address-space limit; numopt runs before and
+after the cvxpy solvers of each network (interleaved), after a warm-up. BLAS: one thread for numopt
+(its option ``threads``); cvxpy's solvers run with the library defaults.
+
+    python benchmarks/lipsdp_bench.py                      # all sizes
+    python benchmarks/lipsdp_bench.py 10-32-32-1,deep8x16  # some
+    LIPSDP_TIMEOUT=120 LIPSDP_SOLVERS=CVXOPT,SCS python benchmarks/lipsdp_bench.py
+
+Writes docs/benchmarks/lipsdp_results.json and prints a markdown table.
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZES = {
+    "10-32-32-1": [10, 32, 32, 1],
+    "10-64-64-1": [10, 64, 64, 1],
+    "20-64-64-10": [20, 64, 64, 10],
+    "deep8x16": [10] + [16] * 8 + [1],
+    "100-128-128-10": [100, 128, 128, 10],
+    "784-100-100-10": [784, 100, 100, 10],
+}
+#: Clarabel's dense NT scaling of the PSD cone costs O(n^6) per factorization (research note 2.5):
+#: skipped above this LMI size (measured there: LMI 100 takes ~100 s, LMI 62 ~7-10 s)
+CLARABEL_MAX_LMI = 150
+TIMEOUT = int(os.environ.get("LIPSDP_TIMEOUT", "300"))
+SOLVERS = os.environ.get("LIPSDP_SOLVERS", "CVXOPT,SCS,CLARABEL").split(",")
+SCS_OPTIONS = {"eps_abs": 1e-7, "eps_rel": 1e-7, "max_iters": 50000}
+
+
+def network(name, seed=0):
+    from numopt.solvers.lipsdp.bench import random_network
+    return random_network(SIZES[name], "relu", seed)
+
+
+def eclipse_fast(net):
+    """Compositional bound for slope [0, 1]: X_0 = I, l_i = 1/(2 m^2 lmax(W X^-1 W^T)),
+    X_i = l_i I - l_i^2 m^2 W X^-1 W^T (m = 1/2), L^2 = lmax(X_{l-1}^-1 W_l^T W_l)."""
+    m = 0.5
+    X = np.eye(net.n_inputs)
+    for W in net.weights[:-1]:
+        A = W @ np.linalg.solve(X, W.T)
+        lam = 1.0 / (2 * m * m * np.linalg.eigvalsh(0.5 * (A + A.T))[-1])
+        X = lam * np.eye(W.shape[0]) - lam * lam * m * m * A
+    Wl = net.weights[-1]
+    Lc = np.linalg.cholesky(X)
+    B = np.linalg.solve(Lc, Wl.T)
+    return float(np.sqrt(np.linalg.eigvalsh(B.T @ B)[-1] if B.shape[1] <= B.shape[0] else
+                         np.linalg.eigvalsh(B @ B.T)[-1]))
+
+
+def run_cvxpy(name, solver):
+    import numopt.lipschitz as lip
+    net = network(name)
+    opts = {"cvxpy_solver": solver, "threads": 0}
+    if solver == "SCS":
+        opts["cvxpy_options"] = SCS_OPTIONS
+    t0 = time.perf_counter()
+    res = lip.lipsdp(net, solver="cvxpy", options=opts)
+    wall = time.perf_counter() - t0
+    print(json.dumps({"size": name, "solver": f"cvxpy+{solver}", "wall_s": wall, "status": res.status_name,
+                      "solver_status": res.solver_status, "claimed": res.solver_value,
+                      "certified": res.sdp_bound if res.certified else None, "bound": res.bound,
+                      "lmi": res.lmi_size, "load": os.getloadavg()[0]}))
+
+
+def run_numopt(net, tol=None):
+    import numopt.lipschitz as lip
+    t0 = time.perf_counter()
+    res = lip.lipsdp(net, tol=tol)
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "status": res.status_name, "claimed": res.solver_value,
+            "certified": res.sdp_bound if res.certified else None, "bound": res.bound, "nit": res.nit,
+            "duality_gap_rel": res.duality_gap / res.rho, "lmi": res.lmi_size, "load": os.getloadavg()[0]}
+
+
+def main(names):
+    import numopt.lipschitz as lip
+    from numopt.problems import Network
+    lip.lipsdp(Network([np.eye(3), np.eye(3)]))  # warm-up (imports)
+    out = []
+    for name in names:
+        net = network(name)
+        ctx = {"size": name, "naive": lip.naive_bound(net), "eclipse_fast": eclipse_fast(net),
+               "sampled_lower": lip.sampled_lower_bound(net, 1000 if net.n_inputs <= 100 else 300, rng=1)}
+        print(json.dumps(ctx), flush=True)
+        rows = [dict(size=name, solver="numopt", run=0, **run_numopt(net))]
+        rows.append(dict(size=name, solver="numopt tol=1e-3", run=0, **run_numopt(net, 1e-3)))
+        for solver in SOLVERS:
+            if solver == "CLARABEL" and rows[0]["lmi"] > CLARABEL_MAX_LMI:
+                rows.append({"size": name, "solver": "cvxpy+CLARABEL", "error": f"skipped: LMI {rows[0]['lmi']} > "
+                             f"{CLARABEL_MAX_LMI} (O(n^6) per iteration)"})
+                continue
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_AS, (8 * 2 ** 30, 8 * 2 ** 30))
+            try:
+                r = subprocess.run([sys.executable, __file__, "--cvxpy", name, solver], capture_output=True,
+                                   text=True, timeout=TIMEOUT, preexec_fn=limit, cwd=str(ROOT))
+                lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+                rec = json.loads(lines[-1]) if lines else {"size": name, "solver": f"cvxpy+{solver}",
+                                                             "error": r.stderr[-300:]}
+            except subprocess.TimeoutExpired:
+                rec = {"size": name, "solver": f"cvxpy+{solver}", "error": f"timeout {TIMEOUT} s"}
+            rows.append(rec)
+        rows.append(dict(size=name, solver="numopt", run=1, **run_numopt(net)))
+        for r in rows:
+            print(json.dumps(r), flush=True)
+        out.append({"context": ctx, "runs": rows})
+        path = ROOT / "docs" / "benchmarks" / "lipsdp_results.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old.update({name: out[-1]})
+        path.write_text(json.dumps(old, indent=1))
+    table(out)
+
+
+def table(out):
+    print("\n| network | LMI | route | time [s] | claimed | certified | rel. to best certified |")
+    print("|---|---|---|---|---|---|---|")
+    for blk in out:
+        certs = [r["certified"] for r in blk["runs"] if r.get("certified")]
+        best = min(certs) if certs else np.nan
+        for r in blk["runs"]:
+            if "error" in r:
+                print(f"| {blk['context']['size']} | | {r['solver']} | {r['error']} | | | |")
+                continue
+            rel = (r["certified"] - best) / best if r.get("certified") else float("nan")
+            claimed = r["claimed"] if r["claimed"] == r["claimed"] else float("nan")
+            cert = f"{r['certified']:.6f}" if r.get("certified") else "not certified"
+            print(f"| {r['size']} | {r['lmi']} | {r['solver']} | {r['wall_s']:.2f} | {claimed:.6f} | {cert} | "
+                  f"{rel:.1e} |")
+        c = blk["context"]
+        print(f"| {c['size']} | | naive / ECLipsE-Fast / sampled lower | | | {c['naive']:.4f} / "
+              f"{c['eclipse_fast']:.4f} / {c['sampled_lower']:.4f} | |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--cvxpy":
+        run_cvxpy(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    names = sys.argv[1].split(",") if len(sys.argv) > 1 else list(SIZES)
+    main(names)
