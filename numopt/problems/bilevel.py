@@ -115,8 +115,12 @@ class Bilevel(Problem):
         self.dim_x, self.dim_y = dim_x, dim_y
         self._f, self._g, self._gf, self._gg, self._hg = f, g, grad_f, grad_g, hvp_g
         # -- sets ---------------------------------------------------------------------------
+        if (isinstance(x_bounds, tuple) and len(x_bounds) == 2 and dim_x != 2
+                and all(np.ndim(b) == 0 or np.size(b) == dim_x for b in x_bounds)):
+            x_bounds = Box(x_bounds[0], x_bounds[1])              # (lb, ub), scalars or arrays
         if isinstance(x_bounds, Box):
-            x_bounds = (np.broadcast_to(x_bounds.lb, (dim_x,)), np.broadcast_to(x_bounds.ub, (dim_x,)))
+            from scipy.optimize import Bounds
+            x_bounds = Bounds(np.broadcast_to(x_bounds.lb, (dim_x,)), np.broadcast_to(x_bounds.ub, (dim_x,)))
         from .constrained import normalize_bounds
         self.bounds = normalize_bounds(x_bounds, dim_x)
         self.x_proj = None if self.bounds is None else Box(*self.bounds)
@@ -300,7 +304,7 @@ def _rng(seed):
 
 
 def quadratic_bilevel(dim_x: int = 5, dim_y: int = 10, *, mu: float = 0.5, seed=0, x_bounds=None,
-                      name=None) -> Bilevel:
+                      n_samples: int | None = None, noise: float = 0.3, name=None) -> Bilevel:
     r"""A strongly convex quadratic bilevel program with a closed-form solution.
 
     .. math::
@@ -311,7 +315,11 @@ def quadratic_bilevel(dim_x: int = 5, dim_y: int = 10, *, mu: float = 0.5, seed=
     ``F`` is a convex quadratic with Hessian ``J^T J + D`` (``J = A^{-1} B``) and its minimizer is
     stored in ``problem.x_star`` (``y_star``, ``F_star``) when ``x_bounds`` is ``None``.
     ``problem.hypergrad_exact(x)`` is the exact ``grad F``. (benchopt's quadratic benchmark
-    is this family with sums over samples; here the data are a single matrix.)
+    is this family with sums over samples.) With ``n_samples = N`` it is a
+    :class:`BilevelFiniteSum`: ``g = (1/N) sum_j g_j`` with ``(A_j, B_j, a_j)`` centred random
+    perturbations (relative size ``noise``) of ``(A, B, a)`` and ``f = (1/N) sum_i f_i`` with
+    ``c_i`` perturbations of ``c``; the means are exactly ``A, B, a, c``, so the solution is the
+    same (``F`` differs by a constant, ``F_star`` accounts for it).
     """
     rng = _rng(seed)
     Q = np.linalg.qr(rng.standard_normal((dim_y, dim_y)))[0]
@@ -325,18 +333,44 @@ def quadratic_bilevel(dim_x: int = 5, dim_y: int = 10, *, mu: float = 0.5, seed=
     d = rng.standard_normal(dim_x)
     J = np.linalg.solve(A, B)
     y_of = lambda x: np.linalg.solve(A, B @ x - a)
+    csq = 0.0
 
     def f(x, y):
-        return 0.5 * float((y - c) @ (y - c)) + 0.5 * float(x @ D @ x) + float(d @ x)
+        return 0.5 * float((y - c) @ (y - c)) + csq + 0.5 * float(x @ D @ x) + float(d @ x)
 
     def g(x, y):
         return 0.5 * float(y @ A @ y) - float(y @ (B @ x)) + float(a @ y)
 
-    p = Bilevel(f, g, dim_x=dim_x, dim_y=dim_y, grad_f=lambda x, y: (D @ x + d, y - c),
-                grad_g=lambda x, y: (-B.T @ y, A @ y - B @ x + a),
-                hvp_g=lambda x, y, v: (-B.T @ v, A @ v), x_bounds=x_bounds,
-                lipschitz_fy=1.0, lipschitz_gy=float(np.linalg.eigvalsh(A)[-1]),
-                name=name or f"quadratic-bilevel-{dim_x}x{dim_y}")
+    kw = dict(dim_x=dim_x, dim_y=dim_y, grad_f=lambda x, y: (D @ x + d, y - c),
+              grad_g=lambda x, y: (-B.T @ y, A @ y - B @ x + a),
+              hvp_g=lambda x, y, v: (-B.T @ v, A @ v), x_bounds=x_bounds,
+              lipschitz_fy=1.0, lipschitz_gy=float(np.linalg.eigvalsh(A)[-1]),
+              name=name or f"quadratic-bilevel-{dim_x}x{dim_y}" + (f"-sum{n_samples}" if n_samples else ""))
+    if n_samples is None:
+        p = Bilevel(f, g, **kw)
+    else:
+        if not _is_int(n_samples) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        N = int(n_samples)
+
+        def centred(shape, scale):
+            E = rng.standard_normal((N, *shape)) * scale
+            return E - E.mean(axis=0)
+        EA = centred((dim_y, dim_y), noise / np.sqrt(dim_y))
+        EA = 0.5 * (EA + EA.transpose(0, 2, 1))
+        Aj, Bj = A + EA, B + centred((dim_y, dim_x), noise / np.sqrt(dim_x))
+        aj, cj = a + centred((dim_y,), noise), c + centred((dim_y,), noise)
+        csq = 0.5 * float(np.mean(np.sum((cj - c) ** 2, axis=1)))
+        Lj = max(float(np.max(np.abs(np.linalg.eigvalsh(Aj)))), kw["lipschitz_gy"])
+
+        def gfb(x, y, idx):
+            return D @ x + d, y - cj[idx].mean(axis=0)
+
+        def ggb(x, y, idx):
+            Ab, Bb = Aj[idx].mean(axis=0), Bj[idx].mean(axis=0)
+            return -Bb.T @ y, Ab @ y - Bb @ x + aj[idx].mean(axis=0)
+        kw["lipschitz_gy"] = Lj
+        p = BilevelFiniteSum(f, g, grad_f_batch=gfb, grad_g_batch=ggb, n_components_f=N, n_components_g=N, **kw)
     p.A, p.B, p.a, p.c, p.D, p.d = A, B, a, c, D, d
     p.y_of = y_of
     p.hypergrad_exact = lambda x: D @ x + d + J.T @ (y_of(x) - c)

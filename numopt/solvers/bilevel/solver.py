@@ -47,6 +47,8 @@ from ...result import Status
 from ...stopping import TINY, small_relative
 from ._inner import InnerFailure, conjugate_gradient, guard, power_curvature, projected_gradient
 
+_EPS = float(np.finfo(float).eps)
+
 __all__ = ["BilevelOptions", "PenaltyOptions", "AIDOptions", "ITDOptions", "BilevelPenalty", "BilevelAID",
            "BilevelITD"]
 
@@ -199,7 +201,14 @@ class _Outer(Solver):
             ev = self.evaluate(problem, x, state, options)
             d = self.hypergrad(problem, x, ev, state, options)
         except InnerFailure as exc:
-            raise ValueError(f"the bilevel oracles failed at the starting point: {exc.detail}") from None
+            # the run ends at x0 with the failure's status (never success); fun = f(x0, y0)
+            try:
+                state.fun = problem.f(x, state.y)
+            except ValueError:
+                raise ValueError(f"the bilevel oracles failed at the starting point: {exc.detail}") from None
+            state.d = np.zeros_like(x)
+            state.metrics = self._metrics(state)
+            return fail(state, exc.status, f"at the starting point: {exc.detail}")
         state.fun, state.ev, state.d = ev["value"], ev, d
         self._adopt(state, ev)
         # initial curvature of the merit: secant along -d (prox-grad's local estimate)
@@ -251,7 +260,13 @@ class _Outer(Solver):
 
         try:
             if options.step is None:
-                xn, fn, L, _, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, state.L)
+                # try a longer step when the last search accepted its first trial (L may shrink)
+                L_try = 0.5 * state.L if state.aux.get("first_trial_ok") else state.L
+                xn, fn, L, nf, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, L_try)
+                if ok and L < state.L and not state.fun - fn > 1e2 * _EPS * abs(state.fun):
+                    # the longer step passed only within rounding (no decrease above it): keep the old L
+                    xn, fn, L, nf, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, state.L)
+                state.aux["first_trial_ok"] = ok and nf == 1
                 if not ok:
                     return fail(state, Status.LINE_SEARCH_FAILED,
                                 f"outer backtracking on the merit failed (L = {L:.3g})")
@@ -497,5 +512,5 @@ class BilevelITD(_Outer):
 
     def finalize(self, problem, state, options):
         out = super().finalize(problem, state, options)
-        out["inner_step"] = float(state.aux["beta"])
+        out["inner_step"] = float(state.aux.get("beta", np.nan))
         return out

@@ -47,7 +47,8 @@ class SingleLoopOptions(DriverOptions):
     momentum: float = opt(0.1, "a in d_k = u_k + (1 - a)(d_{k-1} - u_{k-1}); 1 = plain SGD.", kind=(int, float))
     step_y: float | None = opt(None, "Lower step beta (None: 1/(sigma L_fy + L_gy) from the problem's "
                                "constants, else a full-batch secant estimate at the start).", kind=(int, float))
-    step_x: float | None = opt(None, "Upper step alpha (None: equal to step_y).", kind=(int, float))
+    step_x: float | None = opt(None, "Upper step alpha (None: sigma * step_y, a conservative two-timescale "
+                               "choice: the x-direction divides lower errors by sigma).", kind=(int, float))
     check_every: int | None = opt(None, "Iterations between full-batch checks (None: one epoch of g).", kind=int)
     seed: int = opt(0, "Seed of the minibatch sampler.", kind=int)
     y0: object = opt(None, "Starting lower variable (default: the problem's y0); must lie in Y.")
@@ -122,7 +123,7 @@ class BilevelPenaltySingleLoop(Solver):
                     from .solver import _secant_curvature
                     hg = lambda w: options.sigma * guard(problem.grad_f, x, w)[1] + guard(problem.grad_g, x, w)[1]
                     beta = 1.0 / (1.5 * _secant_curvature(hg, y, hg(y)))
-            alpha = options.step_x if options.step_x is not None else beta
+            alpha = options.step_x if options.step_x is not None else options.sigma * beta
             cert, fv = self._certificates(problem, x, y, y.copy(), options, beta, alpha)
             bf, bg = self._batches(problem, options, rng)
             d = self._directions(problem, x, y, y.copy(), bf, bg, options.sigma)
