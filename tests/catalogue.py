@@ -91,6 +91,11 @@ def _convex_relu():
     return ConvexReLU(X, np.sign(X[:, 0] * X[:, 1] + 1e-9), beta=0.1, n_hyperplanes=6, rng=0), {}
 
 
+def _bilevel_quadratic():
+    from numopt.problems.bilevel import quadratic_bilevel
+    return quadratic_bilevel(2, 4, n_samples=8, seed=0), {}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -104,4 +109,5 @@ CATALOGUE = {
     "consensus": _consensus,
     "federated-wls": _federated,
     "convex-relu": _convex_relu,
+    "bilevel-quadratic": _bilevel_quadratic,
 }
