@@ -4,8 +4,8 @@ Each entry builds ``(problem, info)`` afresh; ``info`` may hold a known optimum 
 and its source, and must hold ``verify(problem, res) -> float``: a certificate recomputed
 here, independently of every solver (gradient norms, prox-gradient fixed-point residuals,
 KKT residuals, marginal errors, distances to closed-form or cvxpy solutions), relative to
-the problem's own scale, so 0 is exact and the sweep asserts ``verify <= VERIFY_TOL`` whenever
-a method reports success. The sweep runs every registered method on every entry it can solve.
+the problem's own scale, so 0 is exact and the sweep asserts ``verify <= VERIFY_TOL`` (or the
+entry's own ``verify_tol``, with its reason) whenever a method reports success. The sweep runs every registered method on every entry it can solve.
 """
 import numpy as np
 from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod
@@ -240,6 +240,13 @@ def _network():
     return Network(Ws, "relu", name="relu-4-6-5-2"), {"verify": verify}
 
 
+def _bilevel_quadratic():
+    from numopt.problems.bilevel import quadratic_bilevel
+    pb = quadratic_bilevel(2, 4, n_samples=8, seed=0)
+    # penalty methods solve min_x f + (g - g*)/sigma: O(sigma) from x*, with sigma = 1e-3 at the end
+    return pb, {"verify": _distance_to(np.array(pb.x_star, dtype=float)), "verify_tol": 1e-2}
+
+
 CATALOGUE = {
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -259,4 +266,5 @@ CATALOGUE = {
     "bilinear-game": _bilinear_game,
     "dag-score": _dag_score,
     "network": _network,
+    "bilevel-quadratic": _bilevel_quadratic,
 }

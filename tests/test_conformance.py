@@ -69,7 +69,7 @@ def test_native_result_is_well_formed_and_inputs_untouched(method, pname):
         assert res.fun <= info["f_opt"] + 1e-4 * max(1.0, abs(info["f_opt"]))
     if res.success:        # success must survive a certificate recomputed outside the solver
         err = info["verify"](problem, res)
-        assert err <= VERIFY_TOL, f"{method} reports success on {pname} but the recomputed certificate is {err:.3g}"
+        assert err <= info.get("verify_tol", VERIFY_TOL), f"{method} reports success on {pname} but the recomputed certificate is {err:.3g}"
 
 
 def test_every_catalogue_entry_recomputes_a_certificate():
