@@ -72,9 +72,9 @@ def make_options(cls: type, options: dict | None, *, method: str, tol: float | N
         raise ValueError(
             f"unknown option(s) {', '.join(map(repr, unknown))} for method {method!r}; "
             f"valid options are: {', '.join(sorted(fields))}")
+    from ._validation import check_tol
+    tol = check_tol(tol)
     if tol is not None:
-        if not (isinstance(tol, (int, float)) and tol > 0):
-            raise ValueError(f"tol must be a positive number, got {tol!r}")
         for name in tol_options:
             options.setdefault(name, float(tol))
     for name, value in options.items():
