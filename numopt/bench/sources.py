@@ -18,6 +18,8 @@ Built-in sources (each imported lazily, on first use):
 ``cutest`` CUTEst problems through S2MPJ or pycutest (``numopt.bench.cutest``)
 ``libsvm`` LIBSVM data sets as learning problems (``numopt.datasets``)
 ``ot``     entropic OT instances (``numopt.ot_generators``)
+``maros-meszaros`` the Maros-Meszaros convex QPs through S2MPJ, sparse
+           (``numopt.bench.maros_meszaros``)
 =========  ====================================================================
 
 Solver families add their own generators with :func:`register_source` (an object or a
@@ -61,6 +63,7 @@ _SOURCES: dict[str, Any] = {
     "cutest": "numopt.bench.sources:CUTEstSource",
     "libsvm": "numopt.bench.sources:LibsvmSource",
     "ot": "numopt.ot_generators:OTSource",
+    "maros-meszaros": "numopt.bench.maros_meszaros:MMSource",
 }
 _RESOLVED: dict[str, Any] = {}
 

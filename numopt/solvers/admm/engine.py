@@ -412,7 +412,12 @@ class ADMMEngine(Solver):
         r, s, eps_pri, eps_dual, r_scale, s_scale = sp_.residuals(x, z_new, u_new, pen, Ax, Bz_new, Bz, options)
         new.metrics.update(primal_residual=r, dual_residual=s, eps_pri=eps_pri, eps_dual=eps_dual,
                            rho=state.rho)
-        if small_relative(r, eps_pri, 1.0) and small_relative(s, eps_dual, 1.0):
+        converged = small_relative(r, eps_pri, 1.0) and small_relative(s, eps_dual, 1.0)
+        gap = getattr(sp_, "last_gap", None)
+        if gap is not None:
+            new.metrics["duality_gap"] = gap[0]
+            converged = converged and small_relative(gap[0], gap[1], 1.0)
+        if converged:
             new.status = Status.CONVERGED
             return new
         dx = None if x_prev is None else x - x_prev

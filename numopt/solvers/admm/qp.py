@@ -24,7 +24,10 @@ converted to sparse once (the factorization is sparse).
 
 Termination on OSQP's unscaled infinity-norm residuals ``|Ax - z|`` and ``|Px + q + A^T y|``
 against ``eps_abs + eps_rel * max(|Ax|, |z|)`` and ``eps_abs + eps_rel * max(|Px|, |A^T y|,
-|q|)`` (the reference scales: the norms of the terms of each residual, so rescaling the
+|q|)``, and (as OSQP 1.x's ``check_dualgap``) the duality gap
+``|x^T P x + q^T x + S(y)| <= eps_abs + eps_rel * max(|x^T P x|, |q^T x|, |S(y)|)`` with the
+support function ``S(y) = u^T max(y, 0) + l^T min(y, 0)`` (without it, a point with a large
+dual residual passes the relative test on badly scaled problems such as DUALC1) (the reference scales: the norms of the terms of each residual, so rescaling the
 data by a constant changes neither the answer nor the verdict once ``eps_abs`` is scaled
 with it -- OSQP's convention, kept so that equal tolerances mean equal accuracy).
 Infeasibility from the iterate differences ``dy``, ``dx`` (primal infeasible:
@@ -236,7 +239,8 @@ class QPSplitting(Splitting):
         return self.D * Z[:self.n]
 
     def _residuals(self, x, z, y, opts):
-        """OSQP's residuals of the unscaled problem from scaled ``(x, z, y)``."""
+        """OSQP's residuals of the unscaled problem from scaled ``(x, z, y)``; the duality gap
+        test (OSQP 1.x's ``check_dualgap``) is left in ``self.last_gap = (gap, eps_gap)``."""
         Ax, zu = (self.Amr @ x) / self.E, z / self.E
         cD = self.cost * self.D
         Px, ATy, q = (self.Pr @ x) / cD, (self.AmT @ y) / cD, self.q0
@@ -244,6 +248,12 @@ class QPSplitting(Splitting):
         s = _inf(Px + q + ATy)
         r_scale = max(_inf(Ax), _inf(zu))
         s_scale = max(_inf(Px), _inf(ATy), _inf(q))
+        xu, yu = self.D * x, self.E * y / self.cost
+        xPx, qx = float(xu @ Px), float(q @ xu)
+        fu, fl = np.isfinite(self.u0), np.isfinite(self.l0)
+        support = float(self.u0[fu] @ np.maximum(yu[fu], 0.0) + self.l0[fl] @ np.minimum(yu[fl], 0.0))
+        gap = abs(xPx + qx + support)
+        self.last_gap = (gap, opts.eps_abs + opts.eps_rel * max(abs(xPx), abs(qx), abs(support)))
         return (r, s, opts.eps_abs + opts.eps_rel * r_scale, opts.eps_abs + opts.eps_rel * s_scale,
                 r_scale, s_scale)
 
