@@ -107,6 +107,10 @@ class Splitting:
         """Penalty per constraint row (scalar or vector) for the base value ``rho``."""
         return rho
 
+    def prepare(self, pen):
+        """Called once by the engine's ``init`` with the first penalty (factorizations that can
+        reveal bad input, e.g. a non-convex QP, happen here and raise ``ValueError``)."""
+
     def start(self, x0):
         """Initial ``(x, z, u)`` from the user's ``x0``."""
         x = np.array(x0, dtype=float)
@@ -342,6 +346,7 @@ class ADMMEngine(Solver):
             if ws.get("y") is not None:
                 u = sp_.warm_dual(ws["y"], sp_.penalty(rho))
         pen = sp_.penalty(rho)
+        sp_.prepare(pen)
         state = ADMMState(x=sp_.solution(x, z), fun=sp_.objective(x, z), z=z, u=u, xk=x, rho=rho,
                           metrics={"primal_residual": np.inf, "dual_residual": np.inf, "rho": rho,
                                    "iterations": 0})
@@ -372,7 +377,10 @@ class ADMMEngine(Solver):
             k0, ce = state.k, self._check_every
             nblock = 1 if k0 == 0 else ce - (k0 % ce)
             nblock = max(1, min(nblock, options.maxiter - k0))
-            x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
+            try:
+                x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
+            except np.linalg.LinAlgError as exc:     # a refactorization after a penalty change
+                return fail(state, Status.SINGULAR, str(exc))
             x_prev = None
             Ax = Bz = Bz_new = None
             k = k0 + nblock

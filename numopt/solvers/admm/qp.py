@@ -162,6 +162,12 @@ class QPSplitting(Splitting):
         R[self.free] = _RHO_MIN
         return np.concatenate([np.full(self.n, self.sigma), R])
 
+    def prepare(self, pen):
+        try:
+            self._factors(pen)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"P must be positive semidefinite (admm): {exc}") from None
+
     def _factors(self, pen):
         R = pen[self.n:]
         return self.kkt.factors(R.tobytes(), R)
