@@ -27,17 +27,10 @@ import numpy as np
 
 from ..._jit import njit
 from ...linesearch_kernels import armijo_accepts
+from ._logistic import _sigmoid          # the one overflow-safe logistic function of the family
 
 # ----------------------------------------------------------------------------------------
 # scalar helpers
-
-
-@njit
-def _sigmoid(t):
-    if t >= 0.0:
-        return 1.0 / (1.0 + np.exp(-t))
-    e = np.exp(t)
-    return e / (1.0 + e)
 
 
 @njit
