@@ -11,6 +11,7 @@ Submodules load lazily: ``import numopt`` imports scipy.optimize and nothing hea
 from __future__ import annotations
 
 import importlib
+import os
 
 __version__ = "0.1.0"
 
@@ -27,8 +28,13 @@ _LAZY = {
     "Solver": ("numopt.driver", "Solver"),
     "SolverState": ("numopt.driver", "SolverState"),
 }
-_SUBMODULES = {"problems", "datasets", "registry", "driver", "linesearch", "options", "result", "stopping",
-               "derivatives", "solvers", "bench", "ot", "dag", "lipschitz", "cli"}
+_PUBLIC_SUBMODULES = ("problems", "datasets", "registry", "driver", "linesearch", "options", "result", "stopping",
+                      "derivatives", "solvers", "bench", "ot", "dag", "lipschitz", "cli")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# only those present in this installation (``from numopt import *`` must not name a missing one)
+_SUBMODULES = {name for name in _PUBLIC_SUBMODULES
+               if os.path.isfile(os.path.join(_HERE, name + ".py"))
+               or os.path.isfile(os.path.join(_HERE, name, "__init__.py"))}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

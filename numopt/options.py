@@ -47,7 +47,8 @@ def _check_kind(name: str, value: Any, f: dataclasses.Field, method: str) -> Any
         if int in kinds and float not in kinds and isinstance(value, numbers.Integral):
             return int(value)
         if float in kinds and isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-            return value
+            # a float-only option given as an int (possibly beyond int64) becomes a float
+            return float(value) if int not in kinds and isinstance(value, numbers.Integral) else value
     if bool in kinds:
         import numpy as np
         if isinstance(value, (bool, np.bool_)):
@@ -72,9 +73,9 @@ def make_options(cls: type, options: dict | None, *, method: str, tol: float | N
         raise ValueError(
             f"unknown option(s) {', '.join(map(repr, unknown))} for method {method!r}; "
             f"valid options are: {', '.join(sorted(fields))}")
+    from ._validation import check_tol
+    tol = check_tol(tol)
     if tol is not None:
-        if not (isinstance(tol, (int, float)) and tol > 0):
-            raise ValueError(f"tol must be a positive number, got {tol!r}")
         for name in tol_options:
             options.setdefault(name, float(tol))
     for name, value in options.items():

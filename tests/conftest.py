@@ -7,12 +7,11 @@ import pytest
 
 
 def data_dir() -> Path | None:
-    """``$NUMOPT_DATA`` if set and present (CI sets it to ../shared/data)."""
+    """``$NUMOPT_DATA`` if set and present (CI sets it to ../shared/data); no other guess."""
     d = os.environ.get("NUMOPT_DATA")
     if d and Path(d).is_dir():
         return Path(d)
-    guess = Path(__file__).resolve().parents[2] / "shared" / "data"
-    return guess if guess.is_dir() else None
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ cp = pytest.importorskip("cvxpy")
 
 
 @pytest.fixture(scope="module")
-def heart():
+def heart(numopt_data):
     from sklearn.datasets import load_svmlight_file
-    root = os.environ.get("NUMOPT_DATA", "/work/shared/data")
+    root = str(numopt_data)
     X, y = load_svmlight_file(os.path.join(root, "libsvm", "heart_scale"))
     return X.toarray(), y
 

@@ -40,10 +40,10 @@ def test_matches_cvxpy_on_tiny_instance():
     assert res.primal_residual <= res.eps_pri and res.dual_residual <= res.eps_dual
 
 
-def test_classifier_on_breast_cancer_beats_linear_baseline():
+def test_classifier_on_breast_cancer_beats_linear_baseline(numopt_data):
     from sklearn.datasets import load_svmlight_file
     from sklearn.model_selection import train_test_split
-    root = os.environ.get("NUMOPT_DATA", "/work/shared/data")
+    root = str(numopt_data)
     X, y = load_svmlight_file(os.path.join(root, "libsvm", "breast-cancer_scale"))
     X = np.hstack([X.toarray(), np.ones((X.shape[0], 1))])
     y = np.where(y == y.max(), 1.0, -1.0)

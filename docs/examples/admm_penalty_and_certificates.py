@@ -6,9 +6,10 @@
 3. An infeasible QP is not "max iterations": ADMM's iterate differences converge to a
    certificate y with A'y = 0 and u'y+ + l'y- < 0 (Farkas), returned in the result.
 
-Run: NUMOPT_DATA=/work/shared/data PYTHONPATH=. python docs/examples/admm_penalty_and_certificates.py
+Run: NUMOPT_DATA=<the data folder> PYTHONPATH=. python docs/examples/admm_penalty_and_certificates.py
 """
 import os
+import sys
 
 import numpy as np
 from sklearn.datasets import load_svmlight_file
@@ -17,7 +18,9 @@ from sklearn.linear_model import Lasso as SkLasso
 import numopt
 from numopt.problems import QP, Lasso
 
-root = os.environ.get("NUMOPT_DATA", "/work/shared/data")
+root = os.environ.get("NUMOPT_DATA")
+if not root:
+    sys.exit("this example reads a LIBSVM data set: set NUMOPT_DATA to the data folder (see README)")
 X, y = load_svmlight_file(os.path.join(root, "libsvm", "german.numer"))
 X = X.toarray()
 pb = Lasso(X, y, alpha=0.01)

@@ -15,6 +15,17 @@ from .base import Objective, Problem, SmoothProblem, _EPS
 __all__ = ["ConstrainedProblem", "ScipyConstrainedProblem", "normalize_bounds"]
 
 
+def _bound_side(value, side: str, n: int) -> np.ndarray:
+    """One side of the bounds as a new float array of length ``n`` (a scalar is broadcast)."""
+    from .._validation import _real_dtype_or_raise
+    raw = _real_dtype_or_raise(value, f"bounds ({side})", "real numbers (use +-inf for no bound)")
+    arr = np.array(raw, dtype=float)          # a copy: the user's Bounds object is never written
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, n)):
+        raise ValueError(f"bounds must have one {side} bound per variable ({n}) or a scalar, "
+                         f"got shape {arr.shape}")
+    return np.broadcast_to(arr.reshape(-1) if arr.ndim else arr, (n,)).copy()
+
+
 def normalize_bounds(bounds, n: int):
     """scipy ``Bounds``, a sequence of ``(lo, hi)`` pairs (``None`` = unbounded), or ``(lb, ub)``.
 
@@ -37,8 +48,7 @@ def normalize_bounds(bounds, n: int):
             lb, ub = pairs[0], pairs[1]
         else:
             raise ValueError(f"bounds must have one (min, max) pair per variable ({n}), got {len(pairs)}")
-    lb = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy()
-    ub = np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
+    lb, ub = _bound_side(lb, "lower", n), _bound_side(ub, "upper", n)
     if np.any(np.isnan(lb)) or np.any(np.isnan(ub)):
         raise ValueError("bounds must not contain nan")
     if np.any(lb > ub):

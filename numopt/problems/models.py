@@ -38,9 +38,16 @@ class _Data:
         self._L = None
 
     def lipschitz(self) -> float:
-        """A Lipschitz constant of the smooth part's gradient (cached)."""
+        """A Lipschitz constant of the smooth part's gradient (cached), always ``> 0``.
+
+        An all-zero design with no ridge term gives a constant smooth part, for which every
+        ``L > 0`` is a valid constant: 1.0 is returned then (so ``1 / L`` is a finite step),
+        and a positive constant below the smallest normal double is raised to it.
+        """
         if self._L is None:
-            self._L = self._lipschitz_scale * spectral_norm_sq(self.X) / self.n_samples + self._lipschitz_shift
+            L = self._lipschitz_scale * spectral_norm_sq(self.X) / self.n_samples + self._lipschitz_shift
+            self._L = float(L) if L > 0 else 1.0
+            self._L = max(self._L, np.finfo(float).tiny)
         return self._L
 
     def coordinate_lipschitz(self) -> np.ndarray:

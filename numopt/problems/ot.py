@@ -28,6 +28,7 @@ import numbers
 
 import numpy as np
 
+from .._validation import _real_dtype_or_raise
 from .base import SmoothProblem
 
 __all__ = ["EntropicOT"]
@@ -36,9 +37,10 @@ _MASS_TOL = 1e-9
 
 
 def _marginal(value, name: str) -> np.ndarray:
+    raw = _real_dtype_or_raise(value, name, "a 1-D array of probabilities")
     try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError):
+        arr = np.array(raw, dtype=float)
+    except (TypeError, ValueError, OverflowError):
         raise TypeError(f"{name} must be a 1-D array of probabilities, got {type(value).__name__}") from None
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
@@ -81,9 +83,10 @@ class EntropicOT(SmoothProblem):
     def __init__(self, a, b, C, reg, name: str | None = None):
         a = _marginal(a, "a")
         b = _marginal(b, "b")
+        raw = _real_dtype_or_raise(C, "C", "a 2-D array of real numbers")
         try:
-            C = np.ascontiguousarray(C, dtype=float)
-        except (TypeError, ValueError):
+            C = np.ascontiguousarray(raw, dtype=float)
+        except (TypeError, ValueError, OverflowError):
             raise TypeError(f"C must be a 2-D array of real numbers, got {type(C).__name__}") from None
         if C.shape != (a.size, b.size):
             raise ValueError(f"C must have shape (len(a), len(b)) = ({a.size}, {b.size}), got shape {C.shape}")
@@ -118,10 +121,10 @@ class EntropicOT(SmoothProblem):
         f, g = self.split(x)
         key = x.tobytes() if isinstance(x, np.ndarray) else np.asarray(x, dtype=float).tobytes()
         if self._plan_key != key:
-            from ..solvers.ot import _kernels as K
+            from ._ot_math import plan_into
             P = np.empty_like(self.C)
             with np.errstate(over="ignore"):
-                K.exp_kernel(self.C, np.ascontiguousarray(f), np.ascontiguousarray(g), self.reg, P)
+                plan_into(self.C, np.ascontiguousarray(f), np.ascontiguousarray(g), self.reg, P)
             self._plan_key, self._plan = key, P
         return self._plan
 

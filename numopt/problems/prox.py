@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_scalar, as_vector
+from .._validation import _real_dtype_or_raise, as_scalar, as_vector
 
 __all__ = ["Prox", "Zero", "L1", "L2", "SquaredL2", "ElasticNet", "Box", "NonNegative",
            "Simplex", "GroupL1", "Product"]
@@ -161,11 +161,16 @@ class Box(Prox):
     is_indicator = True
 
     def __init__(self, lb=-np.inf, ub=np.inf):
-        self.lb = np.asarray(lb, dtype=float)
-        self.ub = np.asarray(ub, dtype=float)
+        self.lb = np.array(_real_dtype_or_raise(lb, "lb", "real numbers (-inf for no bound)"), dtype=float)
+        self.ub = np.array(_real_dtype_or_raise(ub, "ub", "real numbers (+inf for no bound)"), dtype=float)
         if np.any(np.isnan(self.lb)) or np.any(np.isnan(self.ub)):
-            raise ValueError("Box bounds must not be nan")
-        if np.any(self.lb > self.ub):
+            raise ValueError("Box bounds lb and ub must not be nan")
+        try:
+            bad = np.any(self.lb > self.ub)
+        except ValueError:
+            raise ValueError(f"Box bounds lb and ub must have broadcastable shapes, got {self.lb.shape} "
+                             f"and {self.ub.shape}") from None
+        if bad:
             raise ValueError("Box bounds are inconsistent: some lb > ub")
 
     def value(self, x):
@@ -209,6 +214,8 @@ class Simplex(Prox):
 
     def __call__(self, v, t=1.0):
         v = np.asarray(v, dtype=float)
+        if not np.all(np.isfinite(v)):          # NaN in, NaN out: the caller's finiteness check decides
+            return np.full_like(v, np.nan)
         u = np.sort(v)[::-1]
         css = np.cumsum(u) - self.radius
         k = np.arange(1, v.size + 1)
@@ -225,19 +232,37 @@ class GroupL1(Prox):
 
     def __init__(self, alpha: float, groups, weights=None):
         self.alpha = as_scalar(alpha, "alpha", low=0.0)
-        self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
+        if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
+            raise TypeError(f"groups must be a list of index arrays, got {type(groups).__name__}")
+        self.groups = []
+        for k, g in enumerate(groups):
+            raw = _real_dtype_or_raise(g, f"groups[{k}]", "an array of integer indices")
+            if raw.dtype.kind not in "iu" and raw.size:
+                raise TypeError(f"groups[{k}] must hold integer indices, got dtype {raw.dtype}")
+            if raw.ndim > 1:
+                raise ValueError(f"groups[{k}] must be one-dimensional, got shape {raw.shape}")
+            idx = raw.astype(np.intp).reshape(-1)
+            if idx.size and idx.min() < 0:
+                raise ValueError(f"groups[{k}] must hold indices >= 0, got {int(idx.min())}")
+            self.groups.append(idx)
         seen = np.concatenate(self.groups) if self.groups else np.array([], dtype=np.intp)
         if np.unique(seen).size != seen.size:
             raise ValueError("groups must be disjoint")
         self.weights = (np.sqrt([g.size for g in self.groups]) if weights is None
                         else as_vector(weights, "weights", size=len(self.groups)))
 
+    def _fits(self, x):
+        top = max((int(g.max()) for g in self.groups if g.size), default=-1)
+        if top >= np.shape(x)[-1] if np.ndim(x) else top >= 1:
+            raise ValueError(f"groups index {top} is out of range for a vector of length {np.size(x)}")
+        return x
+
     def value(self, x):
-        x = np.asarray(x)
+        x = self._fits(np.asarray(x))
         return self.alpha * float(sum(w * np.linalg.norm(x[g]) for g, w in zip(self.groups, self.weights)))
 
     def __call__(self, v, t=1.0):
-        out = np.array(v, dtype=float, copy=True)
+        out = self._fits(np.array(v, dtype=float, copy=True))
         for g, w in zip(self.groups, self.weights):
             nv = np.linalg.norm(out[g])
             thr = t * self.alpha * w
@@ -245,7 +270,7 @@ class GroupL1(Prox):
         return out
 
     def prox_conjugate(self, v, t=1.0):
-        out = np.array(v, dtype=float, copy=True)
+        out = self._fits(np.array(v, dtype=float, copy=True))
         for g, w in zip(self.groups, self.weights):
             nv = np.linalg.norm(out[g])
             r = self.alpha * w

@@ -56,7 +56,7 @@ __all__ = ["BilevelOptions", "PenaltyOptions", "AIDOptions", "ITDOptions", "Bile
 def _positive(obj, *names):
     for nm in names:
         v = getattr(obj, nm)
-        if v is not None and not (np.isfinite(v) and v > 0):
+        if v is not None and not (np.isfinite(float(v)) and v > 0):
             raise ValueError(f"option {nm!r} must be a finite number > 0, got {v!r}")
 
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from ..._jit import njit, prange
 from ..._sparse_kernels import csr_matvec, csr_rmatvec  # noqa: F401  (used here and by sns.py)
+# FLUSH and the plan kernel live with the problem (numopt/problems/_ot_math.py), which uses them too
+from ...problems._ot_math import FLUSH, _exp_kernel  # noqa: F401
 
 #: Arrays with at least this many entries use the threaded (``prange``) kernels, smaller ones the
 #: serial build of the same code. Default: never threaded. On the shared 2-core machine this
@@ -77,11 +79,6 @@ def _rmatvec(K, u, out):
             out[j] = acc[j - j0]
 
 
-#: Exponents below this are flushed to 0 in stored kernels: subnormal entries make every later
-#: pass over the kernel ~10x slower, and e^-650 is far below double precision of a unit mass.
-FLUSH = -650.0
-
-
 def _rmatvec_rows(K, u, out):
     """``out = K.T @ u`` as a sequence of row axpys (the serial build: ``out`` stays in cache)."""
     n, m = K.shape
@@ -90,20 +87,6 @@ def _rmatvec_rows(K, u, out):
         ui = u[i]
         for j in range(m):
             out[j] += K[i, j] * ui
-
-
-def _exp_kernel(C, f, g, reg, out):
-    """``out_ij = exp((f_i + g_j - C_ij) / reg)`` (the plan, or the absorbed kernel).
-
-    Entries whose exponent is below ``FLUSH`` are stored as exact zeros (no subnormals).
-    """
-    n, m = C.shape
-    inv = 1.0 / reg
-    for i in prange(n):
-        fi = f[i]
-        for j in range(m):
-            t = (fi + g[j] - C[i, j]) * inv
-            out[i, j] = np.exp(t) if t > FLUSH else 0.0
 
 
 def _scaled_plan(K, u, v, out):
