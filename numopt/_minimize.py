@@ -9,7 +9,8 @@ from .options import DriverOptions, make_options
 from .problems.base import Objective, Problem
 from .problems.constrained import ScipyConstrainedProblem, normalize_bounds
 from .registry import SolverSpec, all_specs, check_capable, get_spec
-from .result import OptimizeResult, Status
+from .result import OptimizeResult
+from .solvers.scipy_methods.bridge import run_custom
 
 __all__ = ["minimize"]
 
@@ -39,34 +40,6 @@ def _auto_select(problem: Problem) -> SolverSpec:
             return spec
     raise ValueError(f"no registered method can solve {problem!r} "
                      f"(structure: {sorted(problem.structure)}, oracles: {sorted(problem.oracles)})")
-
-
-def _custom(method, fun, x0, args, jac, hess, hessp, bounds, constraints, tol, callback, options):
-    """A callable ``method`` with scipy's contract; its result is translated."""
-    from .solvers.scipy_methods.bridge import to_numopt_result
-    from .driver import wrap_callback
-    user_cb = wrap_callback(callback)
-    stopped = {"flag": False}
-    cb = None
-    if user_cb is not None:
-        def cb(intermediate_result):
-            try:
-                user_cb(intermediate_result if isinstance(intermediate_result, dict)
-                        else OptimizeResult(x=np.asarray(intermediate_result)))
-            except StopIteration:
-                stopped["flag"] = True
-                raise
-    if tol is not None:
-        options = {**options, "tol": tol}
-    try:
-        res = method(fun, x0, args=args, jac=jac, hess=hess, hessp=hessp, bounds=bounds,
-                     constraints=constraints, callback=cb, **options)
-    except StopIteration:
-        raise RuntimeError("the custom method did not handle StopIteration from the callback") from None
-    name = getattr(method, "__name__", type(method).__name__)
-    if not isinstance(res, dict) or "x" not in res:
-        raise TypeError(f"custom method {name!r} must return an OptimizeResult with 'x', got {type(res).__name__}")
-    return to_numopt_result(res, name, stopped["flag"])
 
 
 def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None, bounds=None,
@@ -109,8 +82,36 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     """
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    user_options = options
     options = dict(options or {})
     is_problem = isinstance(fun, Problem)
+    is_custom = callable(method) and not (isinstance(method, type) and issubclass(method, Solver))
+    spec = None
+    if not is_custom:
+        if isinstance(method, type):
+            spec = getattr(method, "_numopt_spec", None) or SolverSpec(
+                name=method.__name__.lower(), family="custom", solver=method,
+                options=getattr(method, "Options", None), supports=frozenset(getattr(method, "supports", ())),
+                requires=frozenset(getattr(method, "requires", ())))
+        elif method is None:
+            spec = get_spec(_scipy_default(bounds, constraints)) if not is_problem else None
+        else:
+            spec = get_spec(method)
+    scipy_path = is_custom or (spec is not None and spec.family == "scipy")
+
+    if not is_problem and scipy_path:
+        # --- scipy's contract, unchanged: scipy validates and converts x0, args, options ---
+        if not callable(fun):
+            raise TypeError(f"fun must be callable or a numopt problem, got {type(fun).__name__}")
+        if is_custom:
+            return run_custom(method, fun, x0, args, jac, hess, hessp, bounds, constraints, tol, callback,
+                              user_options)
+        kw = {"fun": fun, "args": args, "jac": jac, "hess": hess, "hessp": hessp,
+              "bounds": bounds, "constraints": constraints}
+        spelled = method if isinstance(method, str) and method.lower() == spec.name else None
+        return spec.solver.run(kw, x0, tol, callback, user_options,
+                               method=spelled if method is not None else None)
+
     if is_problem:
         given = [n for n, v in (("jac", jac), ("hess", hess), ("hessp", hessp), ("bounds", bounds))
                  if v is not None] + (["constraints"] if constraints not in _NO_CONSTRAINTS else [])
@@ -132,41 +133,17 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         x0 = as_x0(x0)
         args = args if isinstance(args, tuple) else (args,)
 
-    # --- a callable with scipy's custom-method contract ---------------------------------
-    if callable(method) and not (isinstance(method, type) and issubclass(method, Solver)):
-        if is_problem:
-            kw = fun.to_scipy()
-            return _custom(method, kw.pop("fun"), x0, (), kw.pop("jac", None), kw.pop("hess", None),
-                           kw.pop("hessp", None), kw.pop("bounds", None), kw.pop("constraints", ()),
-                           tol, callback, options)
-        return _custom(method, fun, x0, args, jac, hess, hessp, bounds, constraints, tol, callback, options)
-
-    # --- pick the spec ------------------------------------------------------------------
-    if isinstance(method, type):
-        spec = getattr(method, "_numopt_spec", None) or SolverSpec(
-            name=method.__name__.lower(), family="custom", solver=method,
-            options=getattr(method, "Options", None), supports=frozenset(getattr(method, "supports", ())),
-            requires=frozenset(getattr(method, "requires", ())))
-    elif method is None:
-        spec = get_spec(_scipy_default(bounds, constraints)) if not is_problem else None
-    else:
-        spec = get_spec(method)
-
     problem = fun if is_problem else None
+    if is_custom:                                   # a problem object handed to a custom method
+        kw = fun.to_scipy()
+        return run_custom(method, kw.pop("fun"), x0, (), kw.pop("jac", None), kw.pop("hess", None),
+                          kw.pop("hessp", None), kw.pop("bounds", None), kw.pop("constraints", ()),
+                          tol, callback, user_options)
     if spec is not None and spec.family == "scipy":
-        runner = spec.solver
-        runner.check_options(options)
-        if is_problem:
-            reasons = check_capable(spec, problem)
-            if reasons:
-                raise ValueError(f"method {spec.name!r} cannot solve {problem!r}: {'; '.join(reasons)}")
-            kw = runner.from_problem(problem)
-        else:
-            kw = {"fun": fun, "args": args, "jac": jac, "hess": hess, "hessp": hessp,
-                  "bounds": bounds, "constraints": constraints}
-            if not all(np.isfinite(x0)):
-                raise ValueError("x0 must be finite")
-        return runner.run(kw, x0, tol, callback, options)
+        reasons = check_capable(spec, problem)
+        if reasons:
+            raise ValueError(f"method {spec.name!r} cannot solve {problem!r}: {'; '.join(reasons)}")
+        return spec.solver.run(spec.solver.from_problem(problem), x0, tol, callback, options)
 
     # --- a native method ----------------------------------------------------------------
     if problem is None:

@@ -67,8 +67,8 @@ def wrap_callback(callback):
         params = set(inspect.signature(callback).parameters)
     except (TypeError, ValueError):
         params = set()
-    if params == {"intermediate_result"}:
-        return callback
+    if params == {"intermediate_result"}:          # by keyword: it may be keyword-only
+        return lambda res: callback(intermediate_result=res)
     return lambda res: callback(np.copy(res.x))
 
 

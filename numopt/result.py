@@ -5,7 +5,7 @@ import enum
 
 from scipy.optimize import OptimizeResult as _ScipyResult
 
-__all__ = ["Status", "OptimizeResult", "MESSAGES"]
+__all__ = ["Status", "OptimizeResult", "MESSAGES", "UNIFIED_FIELDS"]
 
 
 class Status(enum.IntEnum):
@@ -45,6 +45,12 @@ MESSAGES = {
 }
 
 
+#: numopt's own fields, present on every result (native, scipy pass-through, custom method).
+#: For native methods ``status``/``message``/``success`` say the same; for scipy's methods those
+#: three are scipy's, untouched, and these carry numopt's vocabulary.
+UNIFIED_FIELDS = ("numopt_status", "status_name", "numopt_message", "method")
+
+
 def status_message(status: Status, detail: str | None = None) -> str:
     """Message for ``status``, with an optional method-specific detail."""
     msg = MESSAGES[Status(status)]
@@ -54,8 +60,12 @@ def status_message(status: Status, detail: str | None = None) -> str:
 class OptimizeResult(_ScipyResult):
     """Result of :func:`numopt.minimize`: a :class:`scipy.optimize.OptimizeResult`.
 
-    Always present: ``x, fun, success, status, status_name, message, nit, nfev, njev,
-    nhev, method, history``. Families add certificates (``primal_residual``,
+    On every result, numopt's vocabulary: ``numopt_status`` (a :class:`Status`),
+    ``status_name`` (its name), ``numopt_message`` and ``method`` (:data:`UNIFIED_FIELDS`).
+    scipy's methods return scipy's own fields exactly (``status``, ``message``, ``success`` are
+    scipy's codes; ``nit``/``njev``/... present only where scipy sets them).
+    Native methods: ``x, fun, success, status, message, nit, nfev, njev, nhev, history``
+    as well, with ``status == numopt_status`` and ``success == (numopt_status == CONVERGED)``. Families add certificates (``primal_residual``,
     ``dual_residual``, ``kkt_residual``, ``duality_gap``, ``marginal_error``,
     ``constr_violation``, ...). ``history`` is ``None`` unless the ``history`` option
     is set, then a dict of 1-D arrays, one entry per iteration.
@@ -65,9 +75,23 @@ class OptimizeResult(_ScipyResult):
     def build(cls, *, x, fun, status, method, nit=0, nfev=0, njev=0, nhev=0,
               history=None, detail=None, **extra) -> "OptimizeResult":
         status = Status(status)
+        message = status_message(status, detail)
         res = cls(x=x, fun=fun, success=status == Status.CONVERGED, status=int(status),
-                  status_name=status.name, message=status_message(status, detail),
+                  numopt_status=status, status_name=status.name, message=message, numopt_message=message,
                   nit=int(nit), nfev=int(nfev), njev=int(njev), nhev=int(nhev),
                   method=method, history=history)
         res.update(extra)
         return res
+
+
+def add_unified(res: OptimizeResult, status: Status, *, method: str, detail: str | None = None) -> OptimizeResult:
+    """Add numopt's fields to a result built elsewhere (scipy's), leaving its own fields alone.
+
+    ``method`` is set only if the result has none (trust-constr's names its sub-algorithm).
+    """
+    status = Status(status)
+    res["numopt_status"] = status
+    res["status_name"] = status.name
+    res["numopt_message"] = status_message(status, detail)
+    res.setdefault("method", method)
+    return res

@@ -6,12 +6,12 @@ import pytest
 
 import numopt
 from numopt.registry import all_specs, check_capable
-from numopt.result import MESSAGES, Status
+from numopt.result import MESSAGES, UNIFIED_FIELDS, Status
 
 from catalogue import CATALOGUE, VERIFY_TOL
 
-REQUIRED_FIELDS = {"x", "fun", "success", "status", "status_name", "message", "nit", "nfev", "njev",
-                   "nhev", "method", "history"}
+REQUIRED_FIELDS = {"x", "fun", "success", "status", "message", "nit", "nfev", "njev",
+                   "nhev", "history"} | set(UNIFIED_FIELDS)
 
 
 def _pairs(native: bool):
@@ -34,14 +34,23 @@ def _snapshot(problem):
     return {k: copy.deepcopy(v) for k, v in vars(problem).items() if isinstance(v, np.ndarray)}
 
 
+def _check_unified(res, method):
+    """numopt's own fields, on every result (native or scipy's)."""
+    assert isinstance(res, numopt.OptimizeResult)
+    assert set(UNIFIED_FIELDS) <= set(res), sorted(set(UNIFIED_FIELDS) - set(res))
+    assert isinstance(res.numopt_status, Status)
+    assert res.status_name == res.numopt_status.name
+    assert res.numopt_message.startswith(MESSAGES[res.numopt_status])
+    if method != "trust-constr":                # trust-constr keeps scipy's own `method` field
+        assert res.method == method
+
+
 def _check_well_formed(res, method):
     assert REQUIRED_FIELDS <= set(res), sorted(REQUIRED_FIELDS - set(res))
-    assert isinstance(res, numopt.OptimizeResult)
+    _check_unified(res, method)
     status = Status(res.status)
-    assert res.status_name == status.name
+    assert status == res.numopt_status and res.message == res.numopt_message
     assert res.success == (status == Status.CONVERGED)
-    assert res.message.startswith(MESSAGES[status])
-    assert res.method == method
     assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
     for k in ("nit", "nfev", "njev", "nhev"):
         assert isinstance(res[k], (int, np.integer)) and res[k] >= 0
@@ -128,5 +137,16 @@ def test_a_no_op_callback_does_not_change_the_trajectory():
 @pytest.mark.parametrize("method,pname", SCIPY)
 def test_scipy_methods_through_problems_are_well_formed(method, pname):
     problem, _ = CATALOGUE[pname]()
-    res = numopt.minimize(problem, method=method, options={"maxfun" if method == "tnc" else "maxiter": 200})
-    _check_well_formed(res, method)
+    opts = {"maxfun" if method == "tnc" else "maxiter": 200}
+    res = numopt.minimize(problem, method=method, options=opts)
+    _check_unified(res, method)
+    ref = numopt.solvers.scipy_methods.bridge.scipy_minimize(
+        x0=problem.x0, method=method, options=opts, **numopt.registry.get_spec(method).solver.from_problem(problem))
+    # scipy's fields are scipy's, unchanged (same run: same status, message, success, counters)
+    assert set(ref) <= set(res) and set(res) - set(ref) <= set(UNIFIED_FIELDS)
+    for key in ("status", "message", "success", "nit", "nfev", "njev", "nhev"):
+        if key in ref:
+            assert res[key] == ref[key], key
+    np.testing.assert_array_equal(res.x, ref.x)
+    if res.numopt_status == Status.CONVERGED:
+        assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)

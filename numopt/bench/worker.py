@@ -177,12 +177,13 @@ def run_task(task, warmed: set, ready=lambda: None) -> dict:
     rec.update(
         status=res.status_name, converged=bool(res.status_name == "CONVERGED"), message=str(res.message),
         error=error, fun=_finite(fun), fun_reported=_finite(res.fun), cviol=_finite(cviol), kkt=_finite(kkt),
-        f_ref=bp.f_ref, f0=_finite(f0), nit=int(res.nit),
+        f_ref=bp.f_ref, f0=_finite(f0), nit=int(res.get("nit", 0) or 0),
         nfev=int(used.get("nfev", 0)), njev=int(used.get("njev", 0)), nhev=int(used.get("nhev", 0)),
         constr_nfev=int(used.get("constr_nfev", 0)), constr_njev=int(used.get("constr_njev", 0)),
         evals=int(used.get("nfev", 0) + used.get("njev", 0)) if unit == "evaluations" else None,
         npass=passes_of(used), work_unit=unit,
-        solver_nfev=int(res.nfev), solver_njev=int(res.njev), wall=wall, cpu=cpu, n=int(problem.n),
+        solver_nfev=int(res.get("nfev", 0) or 0), solver_njev=int(res.get("njev", 0) or 0), wall=wall, cpu=cpu,
+        n=int(problem.n),
         m_eq=int(getattr(problem, "m_eq", 0)), m_ineq=int(getattr(problem, "m_ineq", 0)),
         certificates=certs, finished=time.time())
     return rec
