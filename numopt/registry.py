@@ -64,8 +64,8 @@ def register(name: str, *, family: str, options=None, aliases=(), requires=(), s
              **extra):
     """Class decorator registering a solver under ``name`` (and ``aliases``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> @register("my-gd", family="demo", options=MyOptions, requires={"grad"})
     ... class MyGD(Solver): ...
     """

@@ -1,4 +1,8 @@
-"""ADMM in three claims, each asserted.
+"""
+ADMM in three claims: penalty, certificates, acceleration
+=========================================================
+
+ADMM in three claims, each asserted.
 
 1. The penalty rho matters by orders of magnitude for a fixed-rho ADMM; the OSQP-style
    adaptive rule removes most of that sensitivity (lasso on a LIBSVM data set).

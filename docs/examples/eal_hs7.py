@@ -1,4 +1,8 @@
-"""Exact augmented Lagrangian + randomized Kaczmarz on HS7, through scipy-style arguments.
+"""
+Exact augmented Lagrangian with randomized Kaczmarz on HS7
+==========================================================
+
+Exact augmented Lagrangian + randomized Kaczmarz on HS7, through scipy-style arguments::
 
     min  log(1 + x1^2) - x2   s.t.  (1 + x1^2)^2 + x2^2 = 4,   x0 = (2, 2);   f* = -sqrt(3)
 

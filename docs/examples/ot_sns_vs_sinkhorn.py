@@ -1,4 +1,8 @@
-"""Why Newton helps at small regularization: Sinkhorn vs Sinkhorn-Newton-Sparse.
+"""
+Sinkhorn vs Sinkhorn-Newton-Sparse at small regularization
+==========================================================
+
+Why Newton helps at small regularization: Sinkhorn vs Sinkhorn-Newton-Sparse.
 
 On the paper's random-assignment problem (costs uniform in [0, 1], reg = 1/1200) the optimal
 plan is close to a permutation, so the Hessian of the dual is nearly sparse. Sinkhorn (exact

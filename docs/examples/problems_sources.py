@@ -1,4 +1,8 @@
-"""Problem sources in practice: a Hock-Schittkowski problem where LICQ fails at the start,
+"""
+Problem sources in practice: LICQ failing at the start, a wrong recorded optimum
+================================================================================
+
+Problem sources in practice: a Hock-Schittkowski problem where LICQ fails at the start,
 and a CUTEst file whose recorded optimum is wrong.
 
 Run: ``PYTHONPATH=. python docs/examples/problems_sources.py`` (about 3 s; S2MPJ part needs

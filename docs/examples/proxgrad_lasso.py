@@ -1,4 +1,6 @@
-"""Teaching example: the lasso by proximal gradient, with and without acceleration.
+"""
+The lasso by proximal gradient, with and without acceleration
+=============================================================
 
 The lasso ``min_w 1/(2N) ||X w - y||^2 + alpha ||w||_1`` is smooth plus an L1 term whose
 prox is soft thresholding. ISTA takes gradient steps on the smooth part and soft-thresholds;

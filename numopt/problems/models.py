@@ -324,7 +324,7 @@ class SoftmaxRegression(CompositeProblem):
 
 
 class QP(ConstrainedProblem):
-    r"""Convex quadratic program ``min 1/2 x^T P x + q^T x  s.t.  l <= A x <= u`` (OSQP's form).
+    r"""Convex quadratic program ``min 1/2 x^T P x + q^T x subject to l <= A x <= u`` (OSQP's form).
 
     ``P`` is symmetric positive semidefinite (only validated for symmetry); ``A`` may be
     ``None`` (unconstrained). Rows with ``l == u`` are equalities. Dense or sparse.

@@ -325,7 +325,7 @@ class Network(Problem):
 
     @property
     def weights(self) -> list:
-        """The weight matrices ``W^0 .. W^l`` (residual blocks: their inner ``W``)."""
+        """The weight matrices ``W^0, ..., W^l`` (residual blocks: their inner ``W``)."""
         return [L.W for L in self.layers] + [self.W_out]
 
     @property

@@ -24,7 +24,7 @@ __all__ = ["ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wl
 
 
 class ADMMProblem(Problem):
-    r"""``min_{x,z} f(x) + g(z)  s.t.  A x + B z = c``.
+    r"""``min_{x,z} f(x) + g(z) subject to A x + B z = c``.
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ class ADMMProblem(Problem):
 
 
 class ConsensusProblem(Problem):
-    r"""``min sum_i 1/2 x_i^T P_i x_i + q_i^T x_i  s.t.  l_i <= A_i x_i <= u_i,  (x_i)_{S_i} = z_{G_i}``.
+    r"""``min sum_i 1/2 x_i^T P_i x_i + q_i^T x_i subject to l_i <= A_i x_i <= u_i,  (x_i)_{S_i} = z_{G_i}``.
 
     Parameters
     ----------
