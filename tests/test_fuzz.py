@@ -49,6 +49,10 @@ settings.register_profile("ci", max_examples=12, derandomize=True, phases=[hypot
 settings.register_profile("long", max_examples=400, **_COMMON)
 settings.register_profile("dev", max_examples=40, **_COMMON)
 PROFILE = os.environ.get("NUMOPT_FUZZ", "ci")
+if os.environ.get("NUMOPT_FUZZ_EXAMPLES"):       # e.g. NUMOPT_FUZZ=long NUMOPT_FUZZ_EXAMPLES=80
+    settings.register_profile(f"{PROFILE}-n", settings.get_profile(PROFILE),
+                              max_examples=int(os.environ["NUMOPT_FUZZ_EXAMPLES"]))
+    PROFILE = f"{PROFILE}-n"
 settings.load_profile(PROFILE)
 
 NATIVE = sorted(s.name for s in all_specs() if s.family != "scipy")
