@@ -114,3 +114,13 @@ def test_ot_methods_count_data_passes():
     for m in ("sinkhorn", "sns"):
         res = numopt.minimize(pb, method=m)
         assert res.success and res.npass >= res.nit > 0
+
+
+def test_scipy_pass_through_leaves_the_users_bounds_alone():
+    """scipy broadcasts a Bounds object's lb/ub in place; numopt hands scipy a copy."""
+    from scipy.optimize import Bounds
+    b = Bounds(0.0, 1.0)
+    before = (np.copy(b.lb), np.copy(b.ub))
+    res = numopt.minimize(lambda x: float(np.sum((x - 2.0) ** 2)), np.zeros(3), method="L-BFGS-B", bounds=b)
+    assert np.allclose(res.x, 1.0)
+    assert np.array_equal(b.lb, before[0]) and np.array_equal(b.ub, before[1])

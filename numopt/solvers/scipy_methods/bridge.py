@@ -20,6 +20,7 @@ from ...result import OptimizeResult, Status, add_unified
 
 #: scipy's own ``minimize``, captured at import (before any test plugin swaps the public name).
 from scipy.optimize._minimize import minimize as scipy_minimize  # noqa: E402
+from scipy.optimize import Bounds  # noqa: E402
 
 #: scipy's private entry point per method, used only to list valid option names.
 _ENTRY = {
@@ -187,15 +188,25 @@ class ScipyMethod:
         raises (bad input, or ``StopIteration`` from a TNC callback) propagates as in scipy.
         """
         cb, state = flag_stop(callback)
+        kwargs = {**kwargs, "bounds": _private_bounds(kwargs.get("bounds"))}
         res = scipy_minimize(x0=x0, method=method or self.name, tol=tol, callback=cb, options=options,
                              **kwargs)
         return with_unified(res, self.name, state["stopped"])
 
 
+def _private_bounds(bounds):
+    """A copy of a ``Bounds`` object: scipy broadcasts ``lb``/``ub`` of the caller's object in
+    place (a scalar ``Bounds(0, 1)`` comes back with arrays); numopt never mutates an input."""
+    if isinstance(bounds, Bounds):
+        return Bounds(np.copy(bounds.lb), np.copy(bounds.ub), keep_feasible=np.copy(bounds.keep_feasible))
+    return bounds
+
+
 def run_custom(method, fun, x0, args, jac, hess, hessp, bounds, constraints, tol, callback, options):
     """A callable ``method`` with scipy's custom-method contract, called through scipy itself."""
     cb, state = flag_stop(callback)
-    res = scipy_minimize(fun, x0, args=args, method=method, jac=jac, hess=hess, hessp=hessp, bounds=bounds,
+    res = scipy_minimize(fun, x0, args=args, method=method, jac=jac, hess=hess, hessp=hessp,
+                         bounds=_private_bounds(bounds),
                          constraints=constraints, tol=tol, callback=cb, options=options)
     name = getattr(method, "__name__", type(method).__name__)
     return with_unified(res, name, state["stopped"])
