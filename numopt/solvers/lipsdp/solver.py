@@ -131,14 +131,8 @@ class LipSDP(Solver):
         y = fm.rescale_groups(form, y)
         if self._enter_phase_two(st, y):
             return st
-        from ._ipm import phase_one_program
-        st.p1, st.p1_map = phase_one_program(st.prog, form.nrho)
-        y1 = np.where(np.isfinite(st.p1.lb) & (np.arange(st.p1.lb.size) > 0), 0.5, 0.0)
-        K = st.p1.matrix(y1)
-        lmin = float(np.linalg.eigvalsh(K)[0]) if K.size else 0.0
-        y1[0] = max(-lmin, 0.0) + 0.1 * (abs(lmin) + 1e-3 * float(np.linalg.norm(K)) + 1e-12)
-        from ._ipm import initial_t, pd_start
-        st.pd1 = pd_start(st.p1, y1, initial_t(st.p1, y1, st.p1.nu / max(abs(y1[0]), 1e-12)))
+        from ._ipm import phase_one_start
+        st.p1, st.p1_map, st.pd1 = phase_one_start(st.prog, form.nrho)
         st.phase = "one"
         return st
 
