@@ -492,55 +492,65 @@ def _project(form, y):
     return y
 
 
-def certify(form: Formulation, y, interior=None) -> dict:
-    """A bound valid regardless of how ``y`` was computed.
-
-    1. clip the multipliers to their sign constraints;
-    2. ``rho_cert`` by the Schur complement (:func:`rho_certified`). If ``S_22(y)`` is not positive
-       definite (an exact optimum often makes it singular: tight layers of an orthogonal network,
-       l-inf formulations), repair: scale the multipliers by ``1 + s`` (enough when the constant
-       block is negative definite), or move towards a point ``interior`` with ``S_22 > 0`` (default:
-       :func:`interior_point`), ``y + theta (interior - y)`` with ``theta = 1e-9 ..
-       0.5``; by convexity ``rho_cert`` grows by at most ``theta (rho_cert(interior) - rho_cert(y))``;
-    3. verify the whole LMI at ``rho = rho_cert (1 + m) + m'`` by a Cholesky factorization of
-       ``S - delta I`` (``delta = 4 n eps ||S||_F``), increasing the margin ``m`` from ``1e-12`` until
-       it holds; report the smallest eigenvalue where ``n <= 2000``.
-
-    Returns a dict: ``certified`` (bool), ``rho``, ``bound``, ``y`` (the certified multipliers),
-    ``scale`` (the repair: ``1 + s`` or ``-theta``), ``min_eig``, ``reason``.
-    """
-    y0 = _project(form, y)
-    best = None
-    reason = ""
-    for s in (0.0, 1e-8, 1e-6, 1e-4):
-        ys = y0.copy()
-        ys[1:] *= 1.0 + s
-        rho, why = rho_certified(form, ys)
-        if np.isfinite(rho):
-            best = (rho, ys, 1.0 + s)
-            break
-        reason = why
-    if best is None:
-        yi = interior_point(form) if interior is None else _project(form, interior)
-        if yi is not None and np.isfinite(rho_certified(form, yi)[0]):
-            for theta in (1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 0.1, 0.5, 1.0):
-                ys = (1.0 - theta) * y0 + theta * yi
-                rho, why = rho_certified(form, ys)
-                if np.isfinite(rho):
-                    best = (rho, ys, -theta)
-                    break
-    if best is None:
-        return {"certified": False, "rho": np.inf, "bound": np.inf, "y": y0, "scale": np.nan,
-                "min_eig": np.nan, "reason": reason}
-    rho, ys, scale = best
+def _verify(form: Formulation, rho: float, ys):
+    """Step 3 of :func:`certify`: the smallest ``rho_cert (1 + m) + m'`` (``m`` from ``1e-12`` to
+    ``1e-2``) at which ``S - delta I`` has a Cholesky factor; ``None`` if there is none."""
     ref = float(np.linalg.norm(form.C0)) / form.rho_coef + np.finfo(float).tiny
+    ys = ys.copy()
     for m in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
         r = rho * (1.0 + m) + m * ref
         ys[0] = r
         S = form.matrix(ys)
         if _chol(S, _safety(S)) is not None:
-            min_eig = float(np.linalg.eigvalsh(S)[0]) if form.n <= 2000 else np.nan
-            return {"certified": True, "rho": r, "bound": form.bound_of(r), "y": ys, "scale": scale,
-                    "min_eig": min_eig, "reason": ""}
-    return {"certified": False, "rho": np.inf, "bound": np.inf, "y": ys, "scale": scale, "min_eig": np.nan,
-            "reason": "the full LMI could not be verified by Cholesky near rho_cert"}
+            return r, ys, S
+    return None
+
+
+def certify(form: Formulation, y, interior=None) -> dict:
+    """A bound valid regardless of how ``y`` was computed.
+
+    1. clip the multipliers to their sign constraints;
+    2. ``rho_cert`` by the Schur complement (:func:`rho_certified`);
+    3. verify the whole LMI at ``rho = rho_cert (1 + m) + m'`` by a Cholesky factorization of
+       ``S - delta I`` (``delta = 4 n eps ||S||_F``), increasing the margin ``m`` from ``1e-12`` until
+       it holds; report the smallest eigenvalue where ``n <= 2000``.
+
+    If step 2 or 3 fails (an exact optimum often makes ``S_22`` singular or nearly so: tight layers
+    of an orthogonal network, l-inf formulations, deep NSR chains -- then ``S_22`` passes its own
+    Cholesky test but not with the larger shift ``delta`` of the whole matrix), repair and retry:
+    scale the multipliers by ``1 + s`` (``s = 1e-8 .. 1e-4``; enough when the constant block is
+    negative definite), then move towards a point ``interior`` with ``S_22 > 0`` (default:
+    :func:`interior_point`), ``y + theta (interior - y)`` with ``theta = 1e-9 .. 1``; by convexity
+    ``rho_cert`` grows by at most ``theta (rho_cert(interior) - rho_cert(y))``.
+
+    Returns a dict: ``certified`` (bool), ``rho``, ``bound``, ``y`` (the certified multipliers),
+    ``scale`` (the repair: ``1 + s`` or ``-theta``), ``min_eig``, ``reason``.
+    """
+    y0 = _project(form, y)
+    reason = "the multipliers do not make the hidden block S_22 positive definite"
+
+    def candidates():
+        for s in (0.0, 1e-8, 1e-6, 1e-4):
+            ys = y0.copy()
+            ys[1:] *= 1.0 + s
+            yield ys, 1.0 + s
+        yi = interior_point(form) if interior is None else _project(form, interior)
+        if yi is not None and np.isfinite(rho_certified(form, yi)[0]):
+            for theta in (1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 0.1, 0.5, 1.0):
+                yield (1.0 - theta) * y0 + theta * yi, -theta
+
+    ys = y0
+    for ys, scale in candidates():
+        rho, _ = rho_certified(form, ys)
+        if not np.isfinite(rho):
+            continue
+        out = _verify(form, rho, ys)
+        if out is None:
+            reason = "the full LMI could not be verified by Cholesky near rho_cert"
+            continue
+        r, ys, S = out
+        min_eig = float(np.linalg.eigvalsh(S)[0]) if form.n <= 2000 else np.nan
+        return {"certified": True, "rho": r, "bound": form.bound_of(r), "y": ys, "scale": scale,
+                "min_eig": min_eig, "reason": ""}
+    return {"certified": False, "rho": np.inf, "bound": np.inf, "y": ys, "scale": np.nan, "min_eig": np.nan,
+            "reason": reason}
