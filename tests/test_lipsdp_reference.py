@@ -144,3 +144,24 @@ def test_residual_relu_block_matches_a_direct_s_procedure():
     assert res.certified
     assert abs(res.sdp_bound - ref) <= 1e-5 * ref, (res.sdp_bound, ref)
     assert lip.sampled_lower_bound(net, 500, rng=0) <= res.bound <= res.naive_bound
+
+
+def test_chordal_cliques_of_a_four_cycle_and_of_a_deep_network():
+    from numopt.solvers.lipsdp._cvxpy import chordal_cliques, cone_structure
+    cyc = np.zeros((4, 4), dtype=bool)
+    for i in range(4):
+        cyc[i, (i + 1) % 4] = True
+    cliques, ext = chordal_cliques(cyc)
+    assert sorted(map(tuple, cliques)) == [(0, 1, 3), (1, 2, 3)]
+    assert ext[1, 3] and not ext[0, 2]  # one fill edge, the triangulation of the cycle
+    net = Network(_random((4, 6, 6, 6, 1), 25), "relu")
+    (idx, cl, _), = cone_structure(lip.formulation(net), chordal=True)
+    assert idx.size == 22 and max(c.size for c in cl) == 12  # layer pairs, not the whole LMI
+
+
+def test_chordal_decomposition_gives_the_same_certified_bound():
+    net = Network(_random((4, 6, 6, 6, 1), 25), "relu")
+    ref = _lipsdp_neuron_direct(_random((4, 6, 6, 6, 1), 25), 0.0, 1.0)
+    res = lip.lipsdp(net, solver="cvxpy", options={"cvxpy_solver": "CLARABEL", "chordal": True})
+    assert res.certified and res.n_cones == 6 and res.max_cone == 12
+    assert ref * (1 - 1e-7) <= res.sdp_bound <= ref * (1 + 1e-5), (res.sdp_bound, ref)
