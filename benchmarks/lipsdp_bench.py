@@ -148,6 +148,10 @@ def main(names):
         out.append({"context": ctx, "runs": rows})
         path = ROOT / "docs" / "benchmarks" / "lipsdp_results.json"
         old = json.loads(path.read_text()) if path.exists() else {}
+        if name in old:  # keep the earlier records of routes not run this time (marked "earlier run")
+            done = {r["solver"] for r in rows}
+            keep = [dict(r, earlier=True) for r in old[name]["runs"] if r["solver"] not in done]
+            out[-1]["runs"] = rows[:-1] + keep + rows[-1:]
         old.update({name: out[-1]})
         path.write_text(json.dumps(old, indent=1))
     table(out)
@@ -166,13 +170,14 @@ def table(out):
         t_ref = min(r["cpu_s"] for r in runs if r.get("solver") == "numopt" and "cpu_s" in r)
         for r in runs:
             if "error" in r:
-                print(f"| {blk['context']['size']} | | {r['solver']} | {r['error']} | | | | | | |")
+                tag = " [earlier run]" if r.get("earlier") else ""
+                print(f"| {blk['context']['size']} | | {r['solver']}{tag} | {r['error']} | | | | | | |")
                 continue
             rel = (r["certified"] - best) / best if r.get("certified") else float("nan")
             claimed = r["claimed"] if r["claimed"] == r["claimed"] else float("nan")
             cert = f"{r['certified']:.8f}" if r.get("certified") else "not certified"
             name = r["solver"] + (f" (run {r['run'] + 1}, {r['nit']} it.)" if "nit" in r else "") + \
-                (f", cones {r['cones']}" if "cones" in r else "")
+                (f", cones {r['cones']}" if "cones" in r else "") + (" [earlier run]" if r.get("earlier") else "")
             status = r["status"] + (f" / {r['solver_status']}" if r.get("solver_status") else "")
             print(f"| {r['size']} | {r['lmi']} | {name} | {status} | {r['cpu_s']:.2f} | {r['wall_s']:.2f} | "
                   f"{r['cpu_s'] / t_ref:.1f} | "
