@@ -165,3 +165,13 @@ def test_chordal_decomposition_gives_the_same_certified_bound():
     res = lip.lipsdp(net, solver="cvxpy", options={"cvxpy_solver": "CLARABEL", "chordal": True})
     assert res.certified and res.n_cones == 6 and res.max_cone == 12
     assert ref * (1 - 1e-7) <= res.sdp_bound <= ref * (1 + 1e-5), (res.sdp_bound, ref)
+
+
+def test_a_cvxpy_solver_error_ends_in_a_failure_with_the_naive_bound(monkeypatch):
+    def boom(self, *a, **k):
+        raise cp.error.SolverError("Solver 'CVXOPT' failed")
+    monkeypatch.setattr(cp.Problem, "solve", boom)
+    net = Network(_random((4, 6, 1), 26), "relu")
+    res = lip.lipsdp(net, solver="cvxpy", options={"cvxpy_solver": "CVXOPT"})
+    assert not res.success and res.status_name == "NUMERICAL_ERROR" and "solver_error" in res.solver_status
+    assert not res.certified and res.bound == res.naive_bound

@@ -135,7 +135,7 @@ def solve_cvxpy(form, solver: str = "CLARABEL", solver_options: dict | None = No
         prob.solve(solver=solver, **(solver_options or {}))
     except cp.error.SolverError as exc:
         return {"y": None, "status": f"solver_error: {exc}"[:300], "time": time.perf_counter() - t0,
-                "value": np.nan, "n_cones": ncomp}
+                "value": np.nan, "n_cones": n_cones}
     wall = time.perf_counter() - t0
     yv = None if y.value is None else np.asarray(y.value, dtype=float)
     return {"y": yv, "status": prob.status, "time": wall, "value": float(prob.value) if yv is not None else np.nan,
