@@ -239,6 +239,8 @@ def test_warm_start_and_facade():
         numopt.minimize(net, method="lipsdp", options={"rho": 1})
     with pytest.raises(ValueError, match="option 'norm'"):
         lip.lipsdp(net, norm=1)
+    with pytest.raises(ValueError, match="option 'chordal' applies to solver='cvxpy'"):
+        lip.lipsdp(net, options={"chordal": True})
     with pytest.raises(ValueError, match="cannot solve"):
         numopt.minimize(numopt.problems.Lasso(np.eye(2), np.ones(2), 0.1), method="lipsdp")
 

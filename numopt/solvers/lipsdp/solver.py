@@ -85,6 +85,8 @@ class LipSDPOptions(DriverOptions):
             raise ValueError(f"option 'rtol' must be > 0, got {self.rtol!r}")
         if self.threads < 0:
             raise ValueError(f"option 'threads' must be >= 0, got {self.threads!r}")
+        if self.chordal and self.solver != "cvxpy":
+            raise ValueError(f"option 'chordal' applies to solver='cvxpy' only, got solver={self.solver!r}")
         if not self.mu > 1:
             raise ValueError(f"option 'mu' must be > 1, got {self.mu!r}")
 
