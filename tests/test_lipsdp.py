@@ -239,6 +239,8 @@ def test_warm_start_and_facade():
         numopt.minimize(net, method="lipsdp", options={"rho": 1})
     with pytest.raises(ValueError, match="option 'norm'"):
         lip.lipsdp(net, norm=1)
+    with pytest.raises(ValueError, match="option 'chordal' applies to solver='cvxpy'"):
+        lip.lipsdp(net, options={"chordal": True})
     with pytest.raises(ValueError, match="cannot solve"):
         numopt.minimize(numopt.problems.Lasso(np.eye(2), np.ones(2), 0.1), method="lipsdp")
 
@@ -252,3 +254,14 @@ def test_network_fun_recertifies_the_multipliers_and_the_bench_source_builds():
     assert net.fun(np.zeros(net.n)) == np.inf  # zero multipliers certify nothing
     with pytest.raises(ValueError, match="unknown lipschitz problem"):
         get_source("lipschitz").select(["swish"])
+
+
+def test_deep_nsr_chain_is_certified_when_s22_is_nearly_singular_at_the_optimum():
+    # at the optimum of a deep NSR chain S_22 passes its own Cholesky test but not the whole LMI's
+    # (larger) shift; certification must repair (towards an interior point) instead of giving up
+    from numopt.solvers.lipsdp.bench import random_network
+    net = random_network([16] + [32] * 8 + [2], "maxmin", 0)  # the benchmark's deep chain (LMI 272)
+    res = lip.lipsdp(net, encoding="nsr")
+    assert res.success and res.certified and res.bound_source == "sdp"
+    assert abs(res.sdp_bound - res.solver_value) <= 1e-5 * res.solver_value
+    assert res.min_eig >= -1e-9 * abs(res.rho)

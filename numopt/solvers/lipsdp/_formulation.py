@@ -47,6 +47,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from ._lmi import LMIData, cholesky
+
 __all__ = ["Formulation", "build", "certify", "ENCODINGS", "VARIANTS"]
 
 VARIANTS = ("neuron", "layer", "network")
@@ -55,61 +57,30 @@ _EPS = np.finfo(float).eps
 
 
 @dataclass
-class Formulation:
-    """``S(y) = C0 + sum_t coef_t y[var_t] sym(Phi[P_t] Phi[Q_t]^T)``; see the module docstring."""
+class Formulation(LMIData):
+    """The LipSDP LMI ``S(y) >= 0`` of a network (:class:`._lmi.LMIData`); see the module docstring.
 
-    n: int
+    ``y[0] = rho`` enters the first ``nrho`` diagonal entries with coefficient ``rho_coef``.
+    """
+
     nrho: int
     rho_coef: float
-    Phi: sp.csr_matrix
-    P: np.ndarray
-    Q: np.ndarray
-    coef: np.ndarray
-    var: np.ndarray
-    C0: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
     kinds: list
     unit_var: np.ndarray
     norm: float
     group: np.ndarray
     info: dict = field(default_factory=dict)
 
-    @property
-    def m(self) -> int:
-        return self.lb.size
-
     def bound_of(self, rho: float) -> float:
         """The Lipschitz bound certified by ``rho``: ``sqrt(rho)`` (2-norm) or ``rho`` (inf-norm)."""
         rho = max(float(rho), 0.0)
         return float(np.sqrt(rho)) if self.norm == 2 else rho
-
-    def middle(self, y) -> sp.csr_matrix:
-        vals = 0.5 * self.coef * np.asarray(y)[self.var]
-        p = self.Phi.shape[0]
-        mid = sp.coo_matrix((vals, (self.P, self.Q)), shape=(p, p)).tocsr()
-        return mid + mid.T
-
-    def matrix(self, y, homogeneous: bool = False) -> np.ndarray:
-        """``S(y)`` as a dense symmetric matrix (without ``C0`` when ``homogeneous``)."""
-        Sm = self.Phi.T @ (self.middle(y) @ self.Phi)
-        S = Sm.toarray() if sp.issparse(Sm) else np.asarray(Sm)
-        if not homogeneous:
-            S = S + self.C0
-        return 0.5 * (S + S.T)
-
-    def aggregation(self) -> sp.csr_matrix:
-        """``C`` (terms x variables) with ``coef_t`` at ``(t, var_t)``."""
-        T = self.P.size
-        return sp.csr_matrix((self.coef, (np.arange(T), self.var)), shape=(T, self.m))
 
     def coefficient_matrices(self) -> sp.csr_matrix:
         """``vec(F_j)`` as columns (``n^2 x m``, column-major vec); ``vec(S) = vec(C0) + F y``."""
         cols = []
         for j in range(self.m):
             sel = self.var == j
-            e = np.zeros(self.m)
-            e[j] = 1.0
             if not np.any(sel):
                 cols.append(sp.csr_matrix((self.n * self.n, 1)))
                 continue
@@ -389,7 +360,7 @@ def build(net, norm=2, variant="neuron", encoding="auto", c=None, unsafe_couplin
         C0 = np.zeros((n, n))
         C0[0, :] -= g
         C0[:, 0] -= g
-    form = Formulation(n=n, nrho=nrho, rho_coef=rho_coef, Phi=B.phi(), P=np.array(B.P, dtype=np.int64),
+    form = Formulation(nrho=nrho, rho_coef=rho_coef, Phi=B.phi(), P=np.array(B.P, dtype=np.int64),
                        Q=np.array(B.Q, dtype=np.int64), coef=np.array(B.coef, dtype=float),
                        var=np.array(B.var, dtype=np.int64), C0=0.5 * (C0 + C0.T), lb=np.array(B.lb, dtype=float),
                        ub=np.array(B.ub, dtype=float), kinds=B.kinds, unit_var=np.array(unit_var, dtype=np.int64),
@@ -401,13 +372,8 @@ def build(net, norm=2, variant="neuron", encoding="auto", c=None, unsafe_couplin
 # ----------------------------------------------------------------------------------------------
 # certification
 def _chol(A, shift=0.0):
-    """Cholesky factor of ``A - shift I`` or ``None`` when it is not positive definite."""
-    if A.shape[0] == 0:
-        return np.zeros((0, 0))
-    try:
-        return sla.cholesky(A - shift * np.eye(A.shape[0]), lower=True, check_finite=True)
-    except (np.linalg.LinAlgError, ValueError):
-        return None
+    """Cholesky factor of ``A - shift I`` or ``None`` when it is not positive definite (or not finite)."""
+    return cholesky(A, shift, check_finite=True)
 
 
 def _safety(A) -> float:
@@ -479,7 +445,7 @@ def program(form: Formulation):
     from ._ipm import LMIProgram
     c = np.zeros(form.m)
     c[0] = 1.0
-    return LMIProgram(form.Phi, form.P, form.Q, form.coef, form.var, form.C0, form.lb, form.ub, c)
+    return LMIProgram.of(form, c)
 
 
 def from_phase_one(form: Formulation, y1, p1_map):
@@ -503,16 +469,11 @@ def interior_point(form: Formulation, maxiter: int = 200):
     """Multipliers making ``S_22`` positive definite: :func:`rescale_groups` of unit multipliers, else
     a phase I (``min s`` s.t. ``K_h(y) + s I > 0``, primal-dual steps of :mod:`._ipm`). ``None`` if
     none is found (the LMI is not strictly feasible)."""
-    from ._ipm import initial_t, pd_start, pd_step, phase_one_program
+    from ._ipm import pd_step, phase_one_start
     y = rescale_groups(form, form.y_from_units(np.ones(form.unit_var.size)))
     if np.isfinite(rho_certified(form, y)[0]):
         return y
-    p1, p1_map = phase_one_program(program(form), form.nrho)
-    y1 = np.where(np.isfinite(p1.lb) & (np.arange(p1.lb.size) > 0), 0.5, 0.0)
-    K = p1.matrix(y1)
-    lmin = float(np.linalg.eigvalsh(K)[0]) if K.size else 0.0
-    y1[0] = max(-lmin, 0.0) + 0.1 * (abs(lmin) + 1e-3 * float(np.linalg.norm(K)) + 1e-12)
-    pt = pd_start(p1, y1, initial_t(p1, y1, p1.nu / max(abs(y1[0]), 1e-12)))
+    p1, p1_map, pt = phase_one_start(program(form), form.nrho)
     for _ in range(maxiter):
         pt, info, ok, _ = pd_step(p1, pt)
         if not ok:
@@ -531,55 +492,65 @@ def _project(form, y):
     return y
 
 
-def certify(form: Formulation, y, interior=None) -> dict:
-    """A bound valid regardless of how ``y`` was computed.
-
-    1. clip the multipliers to their sign constraints;
-    2. ``rho_cert`` by the Schur complement (:func:`rho_certified`). If ``S_22(y)`` is not positive
-       definite (an exact optimum often makes it singular: tight layers of an orthogonal network,
-       l-inf formulations), repair: scale the multipliers by ``1 + s`` (enough when the constant
-       block is negative definite), or move towards a point ``interior`` with ``S_22 > 0`` (default:
-       :func:`interior_point`), ``y + theta (interior - y)`` with ``theta = 1e-9 ..
-       0.5``; by convexity ``rho_cert`` grows by at most ``theta (rho_cert(interior) - rho_cert(y))``;
-    3. verify the whole LMI at ``rho = rho_cert (1 + m) + m'`` by a Cholesky factorization of
-       ``S - delta I`` (``delta = 4 n eps ||S||_F``), increasing the margin ``m`` from ``1e-12`` until
-       it holds; report the smallest eigenvalue where ``n <= 2000``.
-
-    Returns a dict: ``certified`` (bool), ``rho``, ``bound``, ``y`` (the certified multipliers),
-    ``scale`` (the repair: ``1 + s`` or ``-theta``), ``min_eig``, ``reason``.
-    """
-    y0 = _project(form, y)
-    best = None
-    reason = ""
-    for s in (0.0, 1e-8, 1e-6, 1e-4):
-        ys = y0.copy()
-        ys[1:] *= 1.0 + s
-        rho, why = rho_certified(form, ys)
-        if np.isfinite(rho):
-            best = (rho, ys, 1.0 + s)
-            break
-        reason = why
-    if best is None:
-        yi = interior_point(form) if interior is None else _project(form, interior)
-        if yi is not None and np.isfinite(rho_certified(form, yi)[0]):
-            for theta in (1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 0.1, 0.5, 1.0):
-                ys = (1.0 - theta) * y0 + theta * yi
-                rho, why = rho_certified(form, ys)
-                if np.isfinite(rho):
-                    best = (rho, ys, -theta)
-                    break
-    if best is None:
-        return {"certified": False, "rho": np.inf, "bound": np.inf, "y": y0, "scale": np.nan,
-                "min_eig": np.nan, "reason": reason}
-    rho, ys, scale = best
+def _verify(form: Formulation, rho: float, ys):
+    """Step 3 of :func:`certify`: the smallest ``rho_cert (1 + m) + m'`` (``m`` from ``1e-12`` to
+    ``1e-2``) at which ``S - delta I`` has a Cholesky factor; ``None`` if there is none."""
     ref = float(np.linalg.norm(form.C0)) / form.rho_coef + np.finfo(float).tiny
+    ys = ys.copy()
     for m in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
         r = rho * (1.0 + m) + m * ref
         ys[0] = r
         S = form.matrix(ys)
         if _chol(S, _safety(S)) is not None:
-            min_eig = float(np.linalg.eigvalsh(S)[0]) if form.n <= 2000 else np.nan
-            return {"certified": True, "rho": r, "bound": form.bound_of(r), "y": ys, "scale": scale,
-                    "min_eig": min_eig, "reason": ""}
-    return {"certified": False, "rho": np.inf, "bound": np.inf, "y": ys, "scale": scale, "min_eig": np.nan,
-            "reason": "the full LMI could not be verified by Cholesky near rho_cert"}
+            return r, ys, S
+    return None
+
+
+def certify(form: Formulation, y, interior=None) -> dict:
+    """A bound valid regardless of how ``y`` was computed.
+
+    1. clip the multipliers to their sign constraints;
+    2. ``rho_cert`` by the Schur complement (:func:`rho_certified`);
+    3. verify the whole LMI at ``rho = rho_cert (1 + m) + m'`` by a Cholesky factorization of
+       ``S - delta I`` (``delta = 4 n eps ||S||_F``), increasing the margin ``m`` from ``1e-12`` until
+       it holds; report the smallest eigenvalue where ``n <= 2000``.
+
+    If step 2 or 3 fails (an exact optimum often makes ``S_22`` singular or nearly so: tight layers
+    of an orthogonal network, l-inf formulations, deep NSR chains -- then ``S_22`` passes its own
+    Cholesky test but not with the larger shift ``delta`` of the whole matrix), repair and retry:
+    scale the multipliers by ``1 + s`` (``s = 1e-8 .. 1e-4``; enough when the constant block is
+    negative definite), then move towards a point ``interior`` with ``S_22 > 0`` (default:
+    :func:`interior_point`), ``y + theta (interior - y)`` with ``theta = 1e-9 .. 1``; by convexity
+    ``rho_cert`` grows by at most ``theta (rho_cert(interior) - rho_cert(y))``.
+
+    Returns a dict: ``certified`` (bool), ``rho``, ``bound``, ``y`` (the certified multipliers),
+    ``scale`` (the repair: ``1 + s`` or ``-theta``), ``min_eig``, ``reason``.
+    """
+    y0 = _project(form, y)
+    reason = "the multipliers do not make the hidden block S_22 positive definite"
+
+    def candidates():
+        for s in (0.0, 1e-8, 1e-6, 1e-4):
+            ys = y0.copy()
+            ys[1:] *= 1.0 + s
+            yield ys, 1.0 + s
+        yi = interior_point(form) if interior is None else _project(form, interior)
+        if yi is not None and np.isfinite(rho_certified(form, yi)[0]):
+            for theta in (1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 0.1, 0.5, 1.0):
+                yield (1.0 - theta) * y0 + theta * yi, -theta
+
+    ys = y0
+    for ys, scale in candidates():
+        rho, _ = rho_certified(form, ys)
+        if not np.isfinite(rho):
+            continue
+        out = _verify(form, rho, ys)
+        if out is None:
+            reason = "the full LMI could not be verified by Cholesky near rho_cert"
+            continue
+        r, ys, S = out
+        min_eig = float(np.linalg.eigvalsh(S)[0]) if form.n <= 2000 else np.nan
+        return {"certified": True, "rho": r, "bound": form.bound_of(r), "y": ys, "scale": scale,
+                "min_eig": min_eig, "reason": ""}
+    return {"certified": False, "rho": np.inf, "bound": np.inf, "y": ys, "scale": np.nan, "min_eig": np.nan,
+            "reason": reason}

@@ -31,52 +31,29 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from ._lmi import LMIData, cholesky
 
-__all__ = ["LMIProgram", "barrier_value", "barrier_derivatives", "initial_t", "phase_one_program", "PDPoint",
+__all__ = ["LMIProgram", "barrier_value", "barrier_derivatives", "initial_t", "phase_one_program", "phase_one_start", "PDPoint",
            "pd_start", "pd_step"]
 
 
 @dataclass
-class LMIProgram:
-    """``min c^T y`` s.t. ``C0 + sum_t coef_t y[var_t] sym(Phi[P_t] Phi[Q_t]^T) > 0``, ``lb < y < ub``."""
+class LMIProgram(LMIData):
+    """``min c^T y`` s.t. ``C0 + sum_t coef_t y[var_t] sym(Phi[P_t] Phi[Q_t]^T) > 0``, ``lb < y < ub``
+    (:class:`._lmi.LMIData` plus the objective ``c``)."""
 
-    Phi: sp.csr_matrix
-    P: np.ndarray
-    Q: np.ndarray
-    coef: np.ndarray
-    var: np.ndarray
-    C0: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
     c: np.ndarray
 
     def __post_init__(self):
-        T, m = self.P.size, self.lb.size
-        self.agg = sp.csr_matrix((self.coef, (np.arange(T), self.var)), shape=(T, m))
         self.PhiT = self.Phi.T.toarray()
-        self.PhiP_T = self.Phi[self.P].T.tocsr()
-        self.PhiQ = self.Phi[self.Q].tocsr()
         self.has_lb = np.isfinite(self.lb)
         self.has_ub = np.isfinite(self.ub)
-        self.nu = self.C0.shape[0] + int(self.has_lb.sum() + self.has_ub.sum())
+        self.nu = self.n + int(self.has_lb.sum() + self.has_ub.sum())
 
-    @property
-    def n(self) -> int:
-        return self.C0.shape[0]
-
-    def matrix(self, y, constant: bool = True) -> np.ndarray:
-        """``S(y)`` (dense); without ``C0`` when ``constant`` is false (then it is linear in ``y``)."""
-        w = self.coef * y[self.var]
-        half = (self.PhiP_T @ sp.diags(w) @ self.PhiQ).toarray()
-        out = 0.5 * (half + half.T)
-        return out + self.C0 if constant else out
-
-
-def _chol(S):
-    try:
-        return sla.cholesky(S, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        return None
+    @classmethod
+    def of(cls, data: LMIData, c) -> "LMIProgram":
+        """The program ``min c^T y`` over the LMI ``data`` (e.g. a :class:`._formulation.Formulation`)."""
+        return cls(data.Phi, data.P, data.Q, data.coef, data.var, data.C0, data.lb, data.ub, np.asarray(c, float))
 
 
 def barrier_value(prog: LMIProgram, y, t: float) -> float:
@@ -86,7 +63,7 @@ def barrier_value(prog: LMIProgram, y, t: float) -> float:
     S = prog.matrix(y)
     if not np.all(np.isfinite(S)):
         return np.inf
-    L = _chol(S)
+    L = cholesky(S)
     if L is None:
         return np.inf
     val = t * float(prog.c @ y) - 2.0 * float(np.sum(np.log(np.diag(L))))
@@ -99,7 +76,7 @@ def barrier_derivatives(prog: LMIProgram, y):
     """Gradient and Hessian of the barrier ``-log det S(y) - sum log(bounds)`` (no objective), and the
     distances to the bounds; ``None`` when ``S(y)`` is not positive definite."""
     S = prog.matrix(y)
-    L = _chol(S)
+    L = cholesky(S)
     if L is None:
         return None
     Y = sla.solve_triangular(L, prog.PhiT, lower=True, check_finite=False)
@@ -179,6 +156,17 @@ def phase_one_program(form_prog: LMIProgram, nrho: int, rho_var: int = 0) -> tup
     return prog, newidx
 
 
+def phase_one_start(form_prog: LMIProgram, nrho: int):
+    """The phase-I program of :func:`phase_one_program` and its starting primal-dual point: sign-constrained
+    multipliers at 1/2, free ones at 0, ``s`` just above ``-lambda_min(K_h)``. Returns ``(program, map, point)``."""
+    p1, p1_map = phase_one_program(form_prog, nrho)
+    y1 = np.where(np.isfinite(p1.lb) & (np.arange(p1.lb.size) > 0), 0.5, 0.0)
+    K = p1.matrix(y1)
+    lmin = float(np.linalg.eigvalsh(K)[0]) if K.size else 0.0
+    y1[0] = max(-lmin, 0.0) + 0.1 * (abs(lmin) + 1e-3 * float(np.linalg.norm(K)) + 1e-12)
+    return p1, p1_map, pd_start(p1, y1, initial_t(p1, y1, p1.nu / max(abs(y1[0]), 1e-12)))
+
+
 # ------------------------------------------------------------------------------------------------
 # primal-dual path following (HKM direction, Mehrotra's centring heuristic)
 @dataclass
@@ -195,14 +183,14 @@ class PDPoint:
 
 def pd_start(prog: LMIProgram, y, t: float) -> PDPoint:
     """The perfectly centred dual point for ``y``: ``X = S^{-1}/t``, ``z = 1/(t s)``."""
-    L = _chol(prog.matrix(y))
-    X = _inv_from_chol(L) / t
+    L = cholesky(prog.matrix(y))
+    X = _inv_fromcholesky(L) / t
     dl = np.where(prog.has_lb, y - np.where(prog.has_lb, prog.lb, 0.0), np.inf)
     du = np.where(prog.has_ub, np.where(prog.has_ub, prog.ub, 0.0) - y, np.inf)
     return PDPoint(y.copy(), X, 1.0 / (t * dl), 1.0 / (t * du), L)
 
 
-def _inv_from_chol(L) -> np.ndarray:
+def _inv_fromcholesky(L) -> np.ndarray:
     """``(L L^T)^{-1}`` by LAPACK's ``potri`` (symmetrised)."""
     if L.size == 0:
         return np.zeros((0, 0))
@@ -269,10 +257,10 @@ def pd_step(prog: LMIProgram, pt: PDPoint, frac: float = 0.95):
     """
     y, X, zl, zu = pt.y, pt.X, pt.zl, pt.zu
     S = prog.matrix(y)
-    L = pt.L if pt.L is not None else _chol(S)
+    L = pt.L if pt.L is not None else cholesky(S)
     if L is None:
         return pt, {}, False, "S(y) lost positive definiteness"
-    Sinv = _inv_from_chol(L)
+    Sinv = _inv_fromcholesky(L)
     Phi = prog.Phi
     GZ = np.asarray(Phi @ (Phi @ Sinv).T)
     GX = np.asarray(Phi @ (Phi @ X).T)
@@ -304,7 +292,7 @@ def pd_step(prog: LMIProgram, pt: PDPoint, frac: float = 0.95):
         if not np.any(keep):
             return pt, {}, False, "singular Schur-complement matrix"
         solve = lambda r: V[:, keep] @ ((V[:, keep].T @ r) / w[keep])  # noqa: E731
-    LX = _chol(X)
+    LX = cholesky(X)
     if LX is None:
         return pt, {}, False, "the dual matrix X lost positive definiteness"
 
@@ -365,9 +353,9 @@ def pd_step(prog: LMIProgram, pt: PDPoint, frac: float = 0.95):
         return pt, {}, False, "no primal step possible"
     for _ in range(30):  # the primal step must keep S(y) > 0 in floating point
         yn = y + ap * dy
-        Ln = _chol(S + ap * dS)
+        Ln = cholesky(S + ap * dS)
         if Ln is not None and np.all(np.isfinite(Ln)):
-            Ln2 = _chol(prog.matrix(yn))  # the matrix the next step and the certificate use
+            Ln2 = cholesky(prog.matrix(yn))  # the matrix the next step and the certificate use
             if Ln2 is not None:
                 Ln = Ln2
                 break
@@ -377,7 +365,7 @@ def pd_step(prog: LMIProgram, pt: PDPoint, frac: float = 0.95):
     dX = dXc
     for _ in range(30):
         Xn = X + ad * dX
-        if _chol(Xn) is not None:
+        if cholesky(Xn) is not None:
             break
         ad *= 0.5
     else:

@@ -23,7 +23,9 @@ failed), ``solver_value`` (the bound the solver's own ``rho`` claims), ``rho``, 
 (dict by kind), ``naive_bound``, ``certified``, ``bound_source`` (``"sdp"``, or ``"naive"`` when
 the product is smaller or certification failed),
 ``min_eig`` (smallest eigenvalue of ``S`` at the certified point), ``duality_gap`` (``numopt``
-solver: the bound ``nu / t`` on ``rho - rho*``), ``lmi_size``, ``solve_time``, ``solver``.
+solver: the bound ``nu / t`` on ``rho - rho*``), ``lmi_size``, ``solve_time``, ``solver``;
+``cvxpy``: ``solver_status``, ``n_cones`` and ``max_cone`` (the PSD cones handed to the solver:
+connected components, or cliques with ``chordal=True``).
 A failed certification is never a success: the status is ``INACCURATE`` (or the solver's failure)
 and ``bound`` falls back to the naive product, which is always valid.
 """
@@ -60,6 +62,8 @@ class LipSDPOptions(DriverOptions):
     solver: str = opt("auto", "'auto' or 'numopt' (structured barrier method), 'cvxpy'.", kind=str)
     cvxpy_solver: str = opt("CLARABEL", "cvxpy's solver name for solver='cvxpy'.", kind=str)
     cvxpy_options: dict = opt({}, "Keyword arguments for cvxpy's Problem.solve.", kind=dict)
+    chordal: bool = opt(False, "solver='cvxpy': one PSD cone per maximal clique of a chordal extension of the LMI's "
+                        "sparsity pattern (exact; Chordal-LipSDP: consecutive layer pairs).", kind=bool)
     unsafe_coupling: bool = opt(False, "Allow variant='network' (not valid for every network).", kind=bool)
     rtol: float = opt(1e-7, "Stop when the duality-gap bound nu/t <= rtol * rho (numopt solver).",
                       kind=(int, float))
@@ -81,6 +85,8 @@ class LipSDPOptions(DriverOptions):
             raise ValueError(f"option 'rtol' must be > 0, got {self.rtol!r}")
         if self.threads < 0:
             raise ValueError(f"option 'threads' must be >= 0, got {self.threads!r}")
+        if self.chordal and self.solver != "cvxpy":
+            raise ValueError(f"option 'chordal' applies to solver='cvxpy' only, got solver={self.solver!r}")
         if not self.mu > 1:
             raise ValueError(f"option 'mu' must be > 1, got {self.mu!r}")
 
@@ -99,6 +105,7 @@ class LipSDPState(SolverState):
     naive: float = np.inf
     solver_value: float = np.nan
     solver_status: str = ""
+    cones: tuple = (0, 0)
     t_start: float = 0.0
 
 
@@ -131,14 +138,8 @@ class LipSDP(Solver):
         y = fm.rescale_groups(form, y)
         if self._enter_phase_two(st, y):
             return st
-        from ._ipm import phase_one_program
-        st.p1, st.p1_map = phase_one_program(st.prog, form.nrho)
-        y1 = np.where(np.isfinite(st.p1.lb) & (np.arange(st.p1.lb.size) > 0), 0.5, 0.0)
-        K = st.p1.matrix(y1)
-        lmin = float(np.linalg.eigvalsh(K)[0]) if K.size else 0.0
-        y1[0] = max(-lmin, 0.0) + 0.1 * (abs(lmin) + 1e-3 * float(np.linalg.norm(K)) + 1e-12)
-        from ._ipm import initial_t, pd_start
-        st.pd1 = pd_start(st.p1, y1, initial_t(st.p1, y1, st.p1.nu / max(abs(y1[0]), 1e-12)))
+        from ._ipm import phase_one_start
+        st.p1, st.p1_map, st.pd1 = phase_one_start(st.prog, form.nrho)
         st.phase = "one"
         return st
 
@@ -210,8 +211,9 @@ class LipSDP(Solver):
 
     def _step_cvxpy(self, st, options):
         from ._cvxpy import STATUS, solve_cvxpy
-        out = solve_cvxpy(st.form, options.cvxpy_solver, options.cvxpy_options)
+        out = solve_cvxpy(st.form, options.cvxpy_solver, options.cvxpy_options, chordal=options.chordal)
         st.solver_status = str(out["status"])
+        st.cones = (out.get("n_cones", 0), out.get("max_cone", 0))
         if out["y"] is None:
             code = STATUS.get(st.solver_status, ("NUMERICAL_ERROR", False))[0]
             return fail(st, Status[code], f"cvxpy/{options.cvxpy_solver}: {st.solver_status}")
@@ -251,6 +253,7 @@ class LipSDP(Solver):
             out["solver_value"] = st.solver_value
             out["solver_status"] = st.solver_status
             out["duality_gap"] = np.nan
+            out["n_cones"], out["max_cone"] = st.cones
         else:
             out["solver_value"] = form.bound_of(st.y[0]) if st.y is not None else np.nan
             out["solver_status"] = st.phase
