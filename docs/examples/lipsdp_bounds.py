@@ -1,4 +1,6 @@
-"""How Lipschitz a small trained network is: the naive product bound, LipSDP, and a sampled lower bound.
+"""
+How Lipschitz is a small trained network? Product bound, LipSDP, sampled lower bound
+====================================================================================
 
 The claims, each asserted below:
 
@@ -108,7 +110,7 @@ ax.set_xlabel("number of sampled inputs")
 ax.set_ylabel("Lipschitz bound (2-norm)")
 ax.legend(fontsize=7, loc="lower right")
 fig.tight_layout()
-path = os.path.join(tempfile.gettempdir(), "lipsdp_bounds.png")
+path = os.path.join(os.environ.get("NUMOPT_EXAMPLE_OUT", tempfile.gettempdir()), "lipsdp_bounds.png")
 fig.savefig(path, dpi=100)
 print(f"plot: {path}")
 assert running[-1] == lower and np.all(running <= res.bound)
