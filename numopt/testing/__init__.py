@@ -1,0 +1,1 @@
+"""Helpers for testing numopt against other libraries' own test suites (not imported by ``numopt``)."""
