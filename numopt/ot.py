@@ -117,8 +117,8 @@ def _inputs(a, b, M, batched_ok: bool):
     if not np.all(np.isfinite(M64)):
         raise ValueError("M must be finite, got nan or inf entries")
     n, m = M64.shape
-    a = _as_float_array(a, "a")
-    b = _as_float_array(b, "b")
+    a_in = a = _as_float_array(a, "a")
+    b_in = b = _as_float_array(b, "b")
     a = np.full(n, 1.0 / n) if a.size == 0 else np.asarray(a, dtype=float)
     b = np.full(m, 1.0 / m) if b.size == 0 else np.asarray(b, dtype=float)
     if a.ndim != 1 or a.shape[0] != n:
@@ -128,7 +128,9 @@ def _inputs(a, b, M, batched_ok: bool):
                          f"got shape {b.shape}")
     if b.ndim not in (1, 2) or b.shape[0] != m:
         raise ValueError(f"b must have shape (M.shape[1],) = ({m},) or ({m}, n_hists), got shape {b.shape}")
-    mass_tol = max(1e-9, 100 * float(np.finfo(dtype).eps))
+    # the least precise of the inputs' float dtypes sets how equal the masses must be
+    eps = max(float(np.finfo(x.dtype).eps) if x.dtype in (np.float16, np.float32) else 0.0 for x in (a_in, b_in, M))
+    mass_tol = max(1e-9, 100 * eps)
     cols = b.reshape(m, -1)
     for name, w in [("a", a)] + [("b" if cols.shape[1] == 1 else f"b[:, {k}]", cols[:, k])
                                  for k in range(cols.shape[1])]:
@@ -139,6 +141,7 @@ def _inputs(a, b, M, batched_ok: bool):
         if abs(w.sum() - a.sum()) > mass_tol * a.sum():
             raise ValueError(f"a and {name} must have the same total mass (balanced OT; for unbalanced OT use "
                              f"ot.unbalanced), got sums {a.sum()!r} and {w.sum()!r}")
+    b = b * (a.sum() / b.sum(0))          # equal masses to rounding (they differ within mass_tol at most)
     return a, b, M64, dtype
 
 
