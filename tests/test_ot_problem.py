@@ -37,7 +37,7 @@ def test_bad_input_raises_clear_errors(kwargs, exc, match):
 def test_bad_input_through_numopt_ot():
     with pytest.raises(ValueError, match="reg must be"):
         numopt.ot.sinkhorn(np.full(2, 0.5), np.full(2, 0.5), np.eye(2), 0)
-    with pytest.raises(ValueError, match="C must have shape"):
+    with pytest.raises(ValueError, match=r"b must have shape \(M.shape\[1\],\)"):   # POT's names (M, not C)
         numopt.ot.sinkhorn(np.full(2, 0.5), np.full(3, 1 / 3), np.eye(2), 0.1)
 
 

@@ -48,7 +48,7 @@ def _dispatch(fn, fastmath=False, serial=None):
     return call
 
 __all__ = ["matvec", "rmatvec", "exp_kernel", "scaled_plan", "row_lse", "col_lse", "exp_sum",
-           "key_histogram", "count_above", "fill_csr", "csr_matvec", "csr_rmatvec", "schur_pcg"]
+           "key_histogram", "count_above", "fill_csr", "csr_matvec", "csr_rmatvec", "schur_pcg", "greenkhorn"]
 
 _COLBLOCK = 256
 
@@ -258,6 +258,81 @@ def schur_pcg(indptr, indices, data, dr, dc, rhs, x, rtol, maxiter):
         p = z + (rz_new / rz) * p
         rz = rz_new
     return maxiter, res
+
+
+# --- Greenkhorn (greedy coordinate Sinkhorn) ---------------------------------------------
+@njit
+def _greenkhorn_sums(K, u, v, r, c):
+    n, m = K.shape
+    c[:] = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(m):
+            kv = K[i, j] * v[j]
+            s += kv
+            c[j] += K[i, j] * u[i]
+        r[i] = u[i] * s
+    for j in range(m):
+        c[j] *= v[j]
+
+
+@njit
+def greenkhorn(K, a, b, u, v, max_updates, tol):
+    r"""Greenkhorn (Altschuler, Weed, Rigollet 2017) on ``P = diag(u) K diag(v)``, in place.
+
+    Each update rescales the single row (``u_i = a_i / (K v)_i``) or column
+    (``v_j = b_j / (K^T u)_j``) with the largest absolute marginal violation, O(n + m) work.
+    Stops when ``max(|P1 - a|_inf, |P^T 1 - b|_inf) <= tol`` (POT's criterion) or after
+    ``max_updates`` updates. The marginals are recomputed exactly every ``n + m`` updates (no
+    drift of the incremental sums). Returns ``(updates, violation, ok)``; ``ok`` is False when a
+    row or column of ``K`` is numerically zero (the kernel underflowed), leaving ``u, v`` finite.
+    """
+    n, m = K.shape
+    r = np.empty(n)
+    c = np.empty(m)
+    _greenkhorn_sums(K, u, v, r, c)
+    viol = np.inf
+    for it in range(max_updates + 1):
+        if it > 0 and it % (n + m) == 0:
+            _greenkhorn_sums(K, u, v, r, c)
+        i1, e1 = 0, -1.0
+        for i in range(n):
+            e = abs(r[i] - a[i])
+            if e > e1:
+                i1, e1 = i, e
+        j1, e2 = 0, -1.0
+        for j in range(m):
+            e = abs(c[j] - b[j])
+            if e > e2:
+                j1, e2 = j, e
+        viol = max(e1, e2)
+        if viol <= tol or it == max_updates:
+            return it, viol, True
+        if e1 > e2:
+            s = 0.0
+            for j in range(m):
+                s += K[i1, j] * v[j]
+            if not (s > 0.0 and np.isfinite(s)):
+                return it, viol, False
+            new = a[i1] / s
+            d = new - u[i1]
+            for j in range(m):
+                c[j] += K[i1, j] * d * v[j]
+            r[i1] = a[i1]
+            u[i1] = new
+        else:
+            s = 0.0
+            for i in range(n):
+                s += K[i, j1] * u[i]
+            if not (s > 0.0 and np.isfinite(s)):
+                return it, viol, False
+            new = b[j1] / s
+            d = new - v[j1]
+            for i in range(n):
+                r[i] += K[i, j1] * u[i] * d
+            c[j1] = b[j1]
+            v[j1] = new
+    return max_updates, viol, True
 
 
 matvec = _dispatch(_matvec, fastmath=True)

@@ -33,8 +33,8 @@ _MODES = ("auto", "kernel", "log")
 @dataclass
 class SinkhornOptions(DriverOptions):
     maxiter: int = opt(10000, "Maximum number of Sinkhorn sweeps.", kind=int)
-    ctol: float = opt(1e-9, "Stop when the marginal error ||P1 - a||_1 + ||P^T 1 - b||_1 <= ctol.",
-                      kind=(int, float))
+    ctol: float = opt(1e-9, "Stop when the marginal error ||P1 - a||_1 + ||P^T 1 - b||_1 <= ctol "
+                      "(0: only at exact marginals, i.e. run to maxiter as POT's stopThr=0).", kind=(int, float))
     mode: str = opt("auto", "'auto' (absorption-stabilized scaling with log-domain fallback), "
                     "'kernel' (plain scaling, POT's sinkhorn; may overflow at small reg) or "
                     "'log' (log-sum-exp sweeps, POT's sinkhorn_log).", kind=str)
@@ -44,8 +44,8 @@ class SinkhornOptions(DriverOptions):
     def validate(self):
         if self.mode not in _MODES:
             raise ValueError(f"option 'mode' must be one of {', '.join(map(repr, _MODES))}, got {self.mode!r}")
-        if not self.ctol > 0:
-            raise ValueError(f"option 'ctol' must be > 0, got {self.ctol!r}")
+        if not self.ctol >= 0:
+            raise ValueError(f"option 'ctol' must be >= 0, got {self.ctol!r}")
         if not 1.0 <= self.absorb_threshold <= 600.0:
             raise ValueError(f"option 'absorb_threshold' must be in [1, 600], got {self.absorb_threshold!r}")
 

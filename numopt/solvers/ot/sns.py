@@ -102,7 +102,8 @@ class SNSState(OTState):
 
 def _sinkhorn_finishes_soon(errs, options) -> bool:
     """Whether the linear rate of the last 10 sweeps reaches ``ctol`` within ``min_predicted_sweeps``."""
-    if options.min_predicted_sweeps <= 0 or len(errs) < 11 or not (0 < errs[-1] < errs[0] < np.inf):
+    if (options.min_predicted_sweeps <= 0 or not options.ctol > 0 or len(errs) < 11
+            or not (0 < errs[-1] < errs[0] < np.inf)):
         return False
     rate = np.log(errs[-1] / errs[0]) / (len(errs) - 1)          # log of the per-sweep factor (< 0)
     return np.log(options.ctol / errs[-1]) / rate <= options.min_predicted_sweeps
