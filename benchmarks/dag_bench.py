@@ -11,6 +11,7 @@ warm-up (numba compilation):
 
 * ``topo``: ``numopt.dag.topo(X)`` (least squares, lambda1 = 0, random starting order,
   default candidate sizes (3d, 12d, 1));
+* ``topo-l1``: the same with lambda1 = 0.03 (DAGMA's default weight; lasso refits);
 * ``notears``: ``numopt.dag.notears(X)`` (lambda1 = 0.1, expm, the reference code's defaults);
 * ``dagma``: ``dagma.linear.DagmaLinear(loss_type="l2").fit(X)`` (its defaults: lambda1 = 0.03,
   T = 5, w_threshold = 0.3);
@@ -87,6 +88,7 @@ def methods(notears_ok):
     import numopt.dag as nd
     out = {
         "topo": lambda X, prev: nd.topo(X, warn=False),
+        "topo-l1": lambda X, prev: nd.topo(X, lambda1=0.03, warn=False),
         "dagma": lambda X, prev: run_dagma(X),
         "dagma>topo": lambda X, prev: nd.topo(X, init=prev["dagma"], warn=False),
         "sortnregress": lambda X, prev: nd.sortnregress(X),
@@ -97,7 +99,7 @@ def methods(notears_ok):
     return out
 
 
-def one(d, graph, seed, standardized, notears_ok, rotation):
+def one(d, graph, seed, standardized, notears_ok, rotation, only=None):
     from dagma import utils as du
     import numopt.dag as nd
     B, _, X = dataset(d, graph, seed)
@@ -107,11 +109,13 @@ def one(d, graph, seed, standardized, notears_ok, rotation):
     ref = refit_loss(X, B)
     meth = methods(notears_ok)
     base = ["topo", "dagma", "sortnregress"] + (["notears"] if notears_ok else [])
+    if only:                               # a subset (e.g. a supplementary run of "topo-l1")
+        base = [m for m in only if m in meth]
     base = base[rotation % len(base):] + base[:rotation % len(base)]
     seq = []
     for name in base:                      # post-processors right after their initializer
         seq.append(name)
-        if name + ">topo" in meth:
+        if name + ">topo" in meth and not only:
             seq.append(name + ">topo")
     prev, rows = {}, []
     for name in seq:
@@ -137,7 +141,7 @@ def one(d, graph, seed, standardized, notears_ok, rotation):
 
 
 def table(rows):
-    order = ["topo", "notears", "notears>topo", "dagma", "dagma>topo", "sortnregress"]
+    order = ["topo", "topo-l1", "notears", "notears>topo", "dagma", "dagma>topo", "sortnregress"]
     groups = {}
     for r in rows:
         groups.setdefault((r["d"], r["graph"], r["data"]), []).append(r)
@@ -163,12 +167,14 @@ def table(rows):
                          f"{med([r['rel'] for r in mr]):.4f} |")
         by = {m: {r["seed"]: r for r in rs if r["method"] == m} for m in order}
         ratios = []
-        for a, b in [("topo", "dagma"), ("topo", "notears"), ("dagma>topo", "dagma")]:
+        for a, b in [("topo", "dagma"), ("topo-l1", "dagma"), ("topo", "notears"), ("dagma>topo", "dagma"),
+                     ("notears>topo", "notears")]:
             common = sorted(set(by[a]) & set(by[b]))
             if common:
                 t = med([by[a][s]["wall_s"] / by[b][s]["wall_s"] for s in common])
+                c = med([by[a][s]["cpu_s"] / max(by[b][s]["cpu_s"], 1e-6) for s in common])
                 q = med([by[a][s]["refit_loss"] / by[b][s]["refit_loss"] for s in common])
-                ratios.append(f"{a} / {b}: time x{t:.3g}, refit loss x{q:.4f}")
+                ratios.append(f"{a} / {b}: wall x{t:.3g}, CPU x{c:.3g}, refit loss x{q:.4f}")
         if ratios:
             lines.append("\nRatios (median over seeds): " + "; ".join(ratios) + ".")
     return "\n".join(lines)
@@ -181,11 +187,20 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--data", default="raw,std")
     ap.add_argument("--notears-max-d", type=int, default=20, help="skip notears above this d (75 s per run at d=50)")
+    ap.add_argument("--methods", default=None, help="run only these (comma-separated; no post-processors)")
     ap.add_argument("--out", default=None)
-    ap.add_argument("--table-only", default=None, help="print the table of an existing JSON file")
+    ap.add_argument("--table-only", default=None,
+                    help="print the table of --out files or of runs' printed lines (comma-separated)")
     args = ap.parse_args(argv)
     if args.table_only:
-        print(table(json.loads(Path(args.table_only).read_text())["runs"]))
+        rows = []
+        for f in args.table_only.split(","):
+            text = Path(f).read_text()
+            try:
+                rows += json.loads(text)["runs"]
+            except json.JSONDecodeError:                # the printed rows of a run (JSON lines)
+                rows += [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        print(table(rows))
         return
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
@@ -194,11 +209,12 @@ def main(argv=None):
     nd.topo(Xw, warn=False)                                    # numba compilation
     nd.topo(Xw, lambda1=0.01, warn=False)
     rows, rot = [], 0
+    only = args.methods.split(",") if args.methods else None
     for d in map(int, args.d.split(",")):
         for g in args.graphs.split(","):
             for seed in range(args.seeds):
                 for data in args.data.split(","):
-                    rows += one(d, g, seed, data == "std", d <= args.notears_max_d, rot)
+                    rows += one(d, g, seed, data == "std", d <= args.notears_max_d, rot, only)
                     rot += 1
     import dagma
     meta = {"command": " ".join(sys.argv), "dagma": getattr(dagma, "__version__", "1.1.1"),

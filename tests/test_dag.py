@@ -425,3 +425,15 @@ def test_warm_start_from_a_dagma_matrix_never_increases_the_score():
     W = nd.topo(X, init=Wd, warn=False)
     _assert_dag(W)
     assert nd.count_accuracy(B, W)["shd"] <= nd.count_accuracy(B, Wdag)["shd"] + 2
+
+
+def test_small_blas_pins_one_thread_for_small_d_only():
+    from threadpoolctl import threadpool_info
+    from numopt.solvers.dag.graph import SMALL_BLAS_MAX_D, small_blas
+    blas = lambda: [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    before = blas()
+    with small_blas(50):
+        assert all(t == 1 for t in blas())
+    assert blas() == before
+    with small_blas(SMALL_BLAS_MAX_D + 1):
+        assert blas() == before
