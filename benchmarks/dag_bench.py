@@ -180,6 +180,29 @@ def table(rows):
     return "\n".join(lines)
 
 
+def summary(rows):
+    """One line per (d, graph, data): median SHD, CPU seconds and refit loss / true per method."""
+    names = ["topo", "topo-l1", "notears", "notears>topo", "dagma", "dagma>topo", "sortnregress"]
+    short = {"notears>topo": "nt>topo", "dagma>topo": "dg>topo", "sortnregress": "sortnr"}
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["d"], r["graph"], r["data"]), []).append(r)
+    med = lambda xs: statistics.median(xs) if xs else None
+    fmt = lambda v, f: "-" if v is None else format(v, f)
+    head = " / ".join(short.get(m, m) for m in names)
+    out = [f"| d | graph | data | seeds | SHD: {head} | CPU s: topo / notears / dagma | "
+           "refit loss / true: topo / notears / dagma / dg>topo |",
+           "|---|---|---|---|---|---|---|"]
+    for (d, g, data), rs in sorted(groups.items()):
+        by = {m: [r for r in rs if r["method"] == m] for m in names}
+        shd = " / ".join(fmt(med([r["shd"] for r in by[m] if r["shd"] is not None]), "g") for m in names)
+        cpu = " / ".join(fmt(med([r["cpu_s"] for r in by[m]]), ".2f") for m in ("topo", "notears", "dagma"))
+        rel = " / ".join(fmt(med([r["rel"] for r in by[m]]), ".3f")
+                         for m in ("topo", "notears", "dagma", "dagma>topo"))
+        out.append(f"| {d} | {g} | {data} | {len({r['seed'] for r in rs})} | {shd} | {cpu} | {rel} |")
+    return "\n".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--d", default="10,20,50")
@@ -188,6 +211,7 @@ def main(argv=None):
     ap.add_argument("--data", default="raw,std")
     ap.add_argument("--notears-max-d", type=int, default=20, help="skip notears above this d (75 s per run at d=50)")
     ap.add_argument("--methods", default=None, help="run only these (comma-separated; no post-processors)")
+    ap.add_argument("--summary", action="store_true", help="with --table-only: one line per group")
     ap.add_argument("--out", default=None)
     ap.add_argument("--table-only", default=None,
                     help="print the table of --out files or of runs' printed lines (comma-separated)")
@@ -200,7 +224,7 @@ def main(argv=None):
                 rows += json.loads(text)["runs"]
             except json.JSONDecodeError:                # the printed rows of a run (JSON lines)
                 rows += [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-        print(table(rows))
+        print(summary(rows) if args.summary else table(rows))
         return
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
