@@ -33,7 +33,7 @@ import warnings
 
 import numpy as np
 
-from .solvers.dag.graph import check_square, is_dag, threshold_till_dag, topological_order
+from .solvers.dag.graph import check_square, is_dag, small_blas, threshold_till_dag, topological_order
 
 __all__ = ["solve", "topo", "notears", "sortnregress", "simulate_dag", "simulate_parameter", "simulate_sem",
            "count_accuracy", "varsortability", "is_dag", "topological_order", "threshold_till_dag",
@@ -188,12 +188,13 @@ def varsortability(X, W, tol: float = 1e-9) -> float:
     up = (ratio > 1 + tol) + 0.5 * ((ratio <= 1 + tol) & (ratio > 1 - tol))
     Ek = E.copy()
     paths = score = 0.0
-    for _ in range(E.shape[0] - 1):
-        paths += Ek.sum()
-        score += (Ek * up).sum()
-        Ek = Ek @ E
-        if not Ek.any():
-            break
+    with small_blas(E.shape[0]):
+        for _ in range(E.shape[0] - 1):
+            paths += Ek.sum()
+            score += (Ek * up).sum()
+            Ek = Ek @ E
+            if not Ek.any():
+                break
     return float(score / paths) if paths > 0 else float("nan")
 
 

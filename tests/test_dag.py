@@ -260,3 +260,180 @@ def test_topo_counts_work_and_reports_its_fields():
     assert res.npass > 0 and res.n_candidates > 0
     assert set(res) >= {"W", "order", "loss", "kkt_residual", "h", "n_swaps", "n_large_used"}
     assert sorted(res.order.tolist()) == list(range(6))
+
+
+# ---------------------------------------------------------------------------------------
+# scores, acyclicity functions and metrics against independent computations
+# ---------------------------------------------------------------------------------------
+def test_logistic_and_l2_scores_and_gradients_by_finite_differences():
+    rng = np.random.default_rng(20)
+    B = nd.simulate_dag(5, 6, "ER", seed=20)
+    Xb = nd.simulate_sem(nd.simulate_parameter(B, seed=20), 300, "logistic", seed=20)
+    W = rng.uniform(-1, 1, (5, 5))
+    np.fill_diagonal(W, 0.0)
+    p = DAGScore(Xb, score="logistic", lambda1=0.1, lambda2=0.3)
+    M = Xb @ W                                                   # the formula of the issue, in numpy
+    direct = np.mean(np.sum(np.log1p(np.exp(M)) - Xb * M, axis=1)) + 0.1 * np.abs(W).sum() \
+        + 0.15 * np.sum(W * W)
+    assert np.isclose(p.fun(W.ravel()), direct, rtol=1e-12)
+    assert np.isclose(p.column_losses(W).sum(), p.loss(W)[0], rtol=1e-12)
+    smooth = lambda x: p.fun(x) - 0.1 * np.abs(x).sum()          # grad is that of the smooth part
+    assert numopt.check_grad(smooth, p.grad, W.ravel()) < 1e-6
+    _, _, X = _sem(5, 2, 21, n=200)
+    q = DAGScore(X, lambda2=0.2)
+    assert np.isclose(q.loss(W)[0], 0.5 / 200 * np.sum((X - X @ W) ** 2), rtol=1e-12)
+    assert numopt.check_grad(q.fun, q.grad, W.ravel()) < 1e-6
+
+
+@pytest.mark.parametrize("kind", ["logdet", "expm", "poly"])
+def test_acyclicity_gradients_in_A_and_for_abs_by_finite_differences(kind):
+    from numopt.problems.dag import acyclicity_dA
+    rng = np.random.default_rng(22)
+    d = 6
+    A = rng.uniform(0.0, 0.25, (d, d))                           # cyclic, spectral radius < 1.5
+    W = A * rng.choice([-1.0, 1.0], (d, d))                      # no zero entries: |W| is smooth here
+    E = rng.standard_normal((d, d))
+    t = 1e-6
+    for s in ((1.0, 2.0) if kind == "logdet" else (1.0,)):
+        h, G = acyclicity_dA(A, kind, s)
+        assert h > 0
+        fd = (acyclicity_dA(A + t * E, kind, s)[0] - acyclicity_dA(A - t * E, kind, s)[0]) / (2 * t)
+        assert np.isclose(fd, np.sum(G * E), rtol=1e-6)
+        h2, Gw = acyclicity(W, kind, s, elementwise="abs")
+        assert h2 == pytest.approx(h, rel=1e-12)
+        fd = (acyclicity(W + t * E, kind, s, "abs")[0] - acyclicity(W - t * E, kind, s, "abs")[0]) / (2 * t)
+        assert np.isclose(fd, np.sum(Gw * E), rtol=1e-6)
+    # closed forms: tr e^A - d by the eigenvalues; -log det(I - A) by slogdet
+    if kind == "expm":
+        assert np.isclose(acyclicity_dA(A, kind)[0], np.sum(np.exp(np.linalg.eigvals(A))).real - d, rtol=1e-10)
+    if kind == "logdet":
+        assert np.isclose(acyclicity_dA(A, kind)[0], -np.log(np.linalg.det(np.eye(d) - A)), rtol=1e-10)
+        assert acyclicity_dA(3 * np.ones((d, d)), kind)[0] == np.inf   # s below the spectral radius
+
+
+def _count_by_pairs(Bt, Be):
+    """SHD / TPR / FDR by walking the unordered pairs (NOTEARS' definitions, written independently)."""
+    d = Bt.shape[0]
+    shd = tp = rev = fp = 0
+    for i in range(d):
+        for j in range(i + 1, d):
+            t = (Bt[i, j], Bt[j, i])
+            e = (Be[i, j], Be[j, i])
+            tp += (Bt[i, j] and Be[i, j]) + (Bt[j, i] and Be[j, i])
+            if e != (0, 0) and t == (0, 0):
+                fp += 1
+            if e != (0, 0) and t != (0, 0) and e != t:
+                rev += 1
+            shd += e != t                                        # extra, missing or reversed: one each
+    pred = int(Be.sum())
+    return {"shd": shd, "tpr": tp / max(int(Bt.sum()), 1), "fdr": (rev + fp) / max(pred, 1), "nnz": pred}
+
+
+def test_count_accuracy_against_pairwise_counts_and_dagma():
+    try:
+        from dagma.utils import count_accuracy as dagma_count
+    except ImportError:                                          # dagma (and igraph) are optional
+        dagma_count = None
+    rng = np.random.default_rng(23)
+    for trial in range(30):
+        d = int(rng.integers(3, 12))
+        Bt = nd.simulate_dag(d, int(rng.integers(0, 2 * d)), "ER" if trial % 2 else "SF", seed=trial)
+        Be = Bt.copy()                                           # perturb: drop, reverse, add (kept acyclic)
+        for i, j in zip(*np.nonzero(Bt)):
+            u = rng.random()
+            if u < 0.2:
+                Be[i, j] = 0
+            elif u < 0.4:
+                Be[i, j], Be[j, i] = 0, 1
+                if not nd.is_dag(Be):
+                    Be[i, j], Be[j, i] = 1, 0
+        for _ in range(int(rng.integers(0, d))):
+            i, j = rng.integers(d, size=2)
+            if i != j and Be[j, i] == 0:
+                Be[i, j] = 1
+                if not nd.is_dag(Be):
+                    Be[i, j] = 0
+        mine = nd.count_accuracy(Bt, Be)
+        ref = _count_by_pairs(Bt.astype(int), Be.astype(int))
+        assert mine["shd"] == ref["shd"] and mine["nnz"] == ref["nnz"]
+        assert np.isclose(mine["tpr"], ref["tpr"]) and np.isclose(mine["fdr"], ref["fdr"])
+        if dagma_count is not None and Bt.sum() > 0:
+            theirs = dagma_count(Bt.astype(int), Be.astype(int))
+            for key in ("shd", "tpr", "fdr", "fpr", "nnz"):
+                assert np.isclose(mine[key], theirs[key]), (key, mine, theirs)
+
+
+def test_threshold_till_dag_removes_the_fewest_smallest_entries():
+    rng = np.random.default_rng(24)
+    for _ in range(20):
+        W = rng.standard_normal((7, 7)) * (rng.random((7, 7)) < 0.4)
+        np.fill_diagonal(W, 0.0)
+        Wd, thr = nd.threshold_till_dag(W)
+        _assert_dag(Wd)
+        assert np.array_equal(Wd, np.where(np.abs(W) > thr, W, 0.0))
+        smaller = np.abs(W[(np.abs(W) < thr) & (W != 0)])
+        if nd.is_dag(W):
+            assert thr == 0.0 and np.array_equal(Wd, W)
+        elif smaller.size:                                       # any lower threshold leaves a cycle
+            assert not nd.is_dag(np.where(np.abs(W) > smaller.max(), W, 0.0))
+
+
+# ---------------------------------------------------------------------------------------
+# guaranteed acyclicity and warm starts
+# ---------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::numopt.dag.VarsortabilityWarning")
+def test_outputs_are_dags_for_any_threshold_warm_start_and_budget():
+    _, _, X = _sem(7, 2, 25, n=300)
+    rng = np.random.default_rng(25)
+    for trial in range(4):
+        W0 = rng.standard_normal((7, 7)) * (rng.random((7, 7)) < 0.5)     # random, usually cyclic
+        for thr in (0.0, 0.3):
+            _assert_dag(nd.topo(X, init=W0, w_threshold=thr, warn=False))
+            _assert_dag(nd.topo(X, init=W0, lambda1=0.05, w_threshold=thr, maxiter=1, warn=False))
+    with pytest.warns(nd.ConvergenceWarning):                    # stopped early: still a DAG
+        W = nd.notears(X, w_threshold=0.0, maxiter=1)
+    _assert_dag(W)
+    res = nd.solve(X, "notears", lambda1=0.05, options={"w_threshold": 0.0, "maxiter": 1})
+    assert not res.success and res.status == Status.MAXITER
+    _assert_dag(res.W)
+    assert np.isclose(res.fun, res.problem.fun(res.W.ravel()))   # fun is that of the returned DAG
+
+
+def test_notears_with_the_polynomial_acyclicity_is_acyclic_and_topo_improves_it():
+    _, _, X = _sem(5, 2, 26, n=300)
+    p = DAGScore(X, lambda1=0.05)
+    nt = numopt.minimize(p, method="notears", options={"h": "poly"})
+    assert nt.success and nt.h <= 1e-8
+    _assert_dag(nt.W)
+    post = numopt.minimize(p, nt.x, method="topo", options={"size_small": 10, "size_large": 10})
+    assert post.success and post.fun <= nt.fun + 1e-12
+
+
+def test_warm_start_from_a_dagma_matrix_never_increases_the_score():
+    dlin = pytest.importorskip("dagma.linear")
+    import contextlib
+    import io
+    B, _, X = _sem(6, 2, 27, n=400)
+    with contextlib.redirect_stderr(io.StringIO()):              # dagma's progress bars
+        Wd = dlin.DagmaLinear(loss_type="l2").fit(X.copy(), lambda1=0.03, w_threshold=0.0, T=1,
+                                                  warm_iter=300, max_iter=600)
+    Wdag, _ = nd.threshold_till_dag(np.where(np.abs(Wd) >= 0.3, Wd, 0.0))
+    res = nd.solve(X, init=Wd)                                   # the raw (cyclic or not) DAGMA matrix
+    assert res.success
+    _assert_dag(res.W)
+    assert res.fun <= DAGScore(X).fun(Wdag.ravel()) + 1e-12      # refit + swaps only go down
+    W = nd.topo(X, init=Wd, warn=False)
+    _assert_dag(W)
+    assert nd.count_accuracy(B, W)["shd"] <= nd.count_accuracy(B, Wdag)["shd"] + 2
+
+
+def test_small_blas_pins_one_thread_for_small_d_only():
+    from threadpoolctl import threadpool_info
+    from numopt.solvers.dag.graph import SMALL_BLAS_MAX_D, small_blas
+    blas = lambda: [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    before = blas()
+    with small_blas(50):
+        assert all(t == 1 for t in blas())
+    assert blas() == before
+    with small_blas(SMALL_BLAS_MAX_D + 1):
+        assert blas() == before

@@ -233,43 +233,6 @@ def lasso_cd(Ms, j, parents, w, lam1, tol, maxit):
     return val, converged
 
 
-@njit(cache=True)
-def lasso_swap_deltas(Ms, order, pos, W, ccost, ci, cj, lam1, tol, maxit, out):
-    """``out[t]``: change of the l1 least-squares loss for swapping ``ci[t]``/``cj[t]``; the
-    interval's columns are refitted by :func:`lasso_cd`, warm-started from ``W``. Returns the
-    number of inner solves that did not converge (their candidates get ``+inf``)."""
-    d = order.shape[0]
-    nodes = np.empty(d, dtype=np.int64)
-    w = np.empty(d)
-    nfail = 0
-    for t in range(ci.shape[0]):
-        a, b = pos[cj[t]], pos[ci[t]]
-        m = b - a + 1
-        for u in range(m):
-            nodes[u] = order[a + u]
-        nodes[0], nodes[m - 1] = ci[t], cj[t]
-        par = np.empty(b, dtype=np.int64)
-        for u in range(a):
-            par[u] = order[u]
-        delta = 0.0
-        ok = True
-        for u in range(m):
-            k = nodes[u]
-            npar = a + u
-            if u > 0:
-                par[npar - 1] = nodes[u - 1]
-            for v in range(npar):
-                w[v] = W[par[v], k]
-            val, conv = lasso_cd(Ms, k, par[:npar], w[:npar], lam1, tol, maxit)
-            if not conv:
-                ok = False
-                nfail += 1
-                break
-            delta += val - ccost[k]
-        out[t] = delta if ok else np.inf
-    return nfail
-
-
 # ---------------------------------------------------------------------------------------
 # logistic loss: (proximal) Newton per column
 # ---------------------------------------------------------------------------------------
@@ -394,9 +357,17 @@ def logistic_fit(X, j, parents, w, lam1, lam2, tol, maxit):
     return f, False
 
 
+# ---------------------------------------------------------------------------------------
+# swap evaluation by column refits (l1 least squares, logistic)
+# ---------------------------------------------------------------------------------------
 @njit(cache=True)
-def logistic_swap_deltas(X, order, pos, W, ccost, ci, cj, lam1, lam2, tol, maxit, out):
-    """As :func:`lasso_swap_deltas` for the logistic loss (refits by :func:`logistic_fit`)."""
+def _refit_swap_deltas(data, logistic, order, pos, W, ccost, ci, cj, lam1, lam2, tol, maxit, out):
+    """The swap loop shared by the l1 least-squares and logistic scores: ``out[t]`` is the change
+    of the loss when ``ci[t]`` (later) and ``cj[t]`` (earlier) swap positions, every column of
+    the interval ``pos[cj[t]]..pos[ci[t]]`` refitted warm from ``W`` by :func:`logistic_fit` on
+    the data (``logistic``) or by :func:`lasso_cd` on the Gram matrix ``data = Ms`` (``lam2`` is
+    then already in ``Ms``). Returns the number of inner solves that did not converge (their
+    candidates get ``+inf``)."""
     d = order.shape[0]
     nodes = np.empty(d, dtype=np.int64)
     w = np.empty(d)
@@ -419,7 +390,10 @@ def logistic_swap_deltas(X, order, pos, W, ccost, ci, cj, lam1, lam2, tol, maxit
                 par[npar - 1] = nodes[u - 1]
             for v in range(npar):
                 w[v] = W[par[v], k]
-            val, conv = logistic_fit(X, k, par[:npar], w[:npar], lam1, lam2, tol, maxit)
+            if logistic:
+                val, conv = logistic_fit(data, k, par[:npar], w[:npar], lam1, lam2, tol, maxit)
+            else:
+                val, conv = lasso_cd(data, k, par[:npar], w[:npar], lam1, tol, maxit)
             if not conv:
                 ok = False
                 nfail += 1
@@ -427,3 +401,17 @@ def logistic_swap_deltas(X, order, pos, W, ccost, ci, cj, lam1, lam2, tol, maxit
             delta += val - ccost[k]
         out[t] = delta if ok else np.inf
     return nfail
+
+
+@njit(cache=True)
+def lasso_swap_deltas(Ms, order, pos, W, ccost, ci, cj, lam1, tol, maxit, out):
+    """``out[t]``: change of the l1 least-squares loss for swapping ``ci[t]``/``cj[t]``; the
+    interval's columns are refitted by :func:`lasso_cd`, warm-started from ``W``. Returns the
+    number of inner solves that did not converge (their candidates get ``+inf``)."""
+    return _refit_swap_deltas(Ms, False, order, pos, W, ccost, ci, cj, lam1, 0.0, tol, maxit, out)
+
+
+@njit(cache=True)
+def logistic_swap_deltas(X, order, pos, W, ccost, ci, cj, lam1, lam2, tol, maxit, out):
+    """As :func:`lasso_swap_deltas` for the logistic loss (refits by :func:`logistic_fit`)."""
+    return _refit_swap_deltas(X, True, order, pos, W, ccost, ci, cj, lam1, lam2, tol, maxit, out)

@@ -45,7 +45,7 @@ from ...registry import register
 from ...result import Status
 from ...stopping import small_decrease
 from ...work import add_passes
-from .graph import order_from_weights
+from .graph import order_from_weights, small_blas
 
 __all__ = ["Topo", "TopoOptions", "TopoState", "default_sizes", "fit_order", "candidates", "check_order"]
 
@@ -224,18 +224,11 @@ def fit_order(problem, order, inner_tol: float = 1e-9, inner_maxiter: int = 2000
 
 
 class SmallBLAS:
-    """Mixin: run the solve with one BLAS thread when ``d <= 256``.
-
-    The family's dense algebra is on ``d x d`` matrices (``expm``, inverses, L-BFGS-B's
-    updates); OpenBLAS threads there cost more than they give, and on a loaded machine they
-    made a 6 x 6 ``expm`` 30x slower (measured: 1.5 ms vs 0.05 ms per call).
-    """
+    """Mixin: run the whole solve inside :func:`~numopt.solvers.dag.graph.small_blas` (one BLAS
+    thread when ``d <= 256``; the reason and the measurement are there)."""
 
     def solve(self, problem, x0, options, callback=None, method: str = ""):
-        if getattr(problem, "d", 0) > 256:
-            return super().solve(problem, x0, options, callback=callback, method=method)
-        from threadpoolctl import threadpool_limits
-        with threadpool_limits(limits=1, user_api="blas"):
+        with small_blas(getattr(problem, "d", 0)):
             return super().solve(problem, x0, options, callback=callback, method=method)
 
 
