@@ -1,6 +1,8 @@
-"""Teaching example: learning a DAG by topological swaps (TOPO) instead of a continuous relaxation.
+"""
+Learning a DAG by topological swaps (TOPO) instead of a continuous relaxation
+=============================================================================
 
-Run: python docs/examples/dag_topo_swaps.py [--save]   (``--save`` writes docs/examples/dag_topo_swaps.png)
+Run: ``python docs/examples/dag_topo_swaps.py``
 
 The NOTEARS score of a weighted adjacency matrix ``W`` on data ``X`` (n x d) is
 ``Q(W) = 1/(2n) ||X - X W||_F^2 + lambda1 ||W||_1``, to be minimized over the ``W`` whose graph is
@@ -24,7 +26,6 @@ This script
 # ## Data: a linear Gaussian SEM on a random DAG (the paper's setup, small)
 # %%
 import os
-import sys
 import tempfile
 import time
 import warnings
@@ -120,7 +121,6 @@ for a, M, title in [(ax[1], W_true, "true W"), (ax[2], W_topo, "topo W (threshol
     a.set_xlabel("child j")
     a.set_ylabel("parent i")
 fig.tight_layout()
-out = "docs/examples/dag_topo_swaps.png" if "--save" in sys.argv else \
-    os.path.join(tempfile.gettempdir(), "dag_topo_swaps.png")
+out = os.path.join(os.environ.get("NUMOPT_EXAMPLE_OUT", tempfile.gettempdir()), "dag_topo_swaps.png")
 fig.savefig(out, dpi=90)
 print(f"figure: {out}; total {time.perf_counter() - t_start:.1f} s")
