@@ -58,6 +58,7 @@ def test_qp_constructor_keeps_sparse_data_sparse():
     qp, peak = _traced_peak(lambda: QP(P, q, A, l, u))
     assert peak < 10e6, f"QP constructor peak {peak / 1e6:.1f} MB"       # dense A alone: 128 MB
     assert sp.issparse(qp.P) and sp.issparse(qp.A) and qp._dense_rows is None
+    QPSplitting(QP(P[:20, :20], q[:20], A[:10, :20], l[:10], u[:10]))    # load the scaling kernel
     spl, peak = _traced_peak(lambda: QPSplitting(qp))                   # scaling, no factorization yet
     assert peak < 20e6, f"QPSplitting peak {peak / 1e6:.1f} MB"
     assert all(sp.issparse(M) for M in (spl.P, spl.Am, spl.AmT, spl.Pr, spl.Amr, spl.kkt.top))
@@ -366,3 +367,21 @@ def test_gram_solver_does_not_densify_a_sparse_design(shape):
     b = np.random.default_rng(1).standard_normal(n)
     M = 0.5 * (X.T @ sp.diags(w) @ X) + 0.3 * sp.identity(n)
     assert np.max(np.abs(M @ solve(b) - b)) < 1e-9
+
+
+@pytest.mark.kernels
+def test_ruiz_kernel_matches_a_dense_reference():
+    from numopt.solvers.admm.qp import _ruiz
+    P, q, A, l, u = _sparse_qp(12, 7, 11, density=0.4)
+    P = P.multiply(1e3).tocsc()                        # badly scaled: the clipping matters
+    D, E, Ps, As = _ruiz(P, A, 4)
+    Pd, Ad = P.toarray(), A.toarray()
+    d, e = np.ones(12), np.ones(7)
+    for _ in range(4):                                 # OSQP's scaling.c on the dense KKT matrix
+        Ps_, As_ = d[:, None] * Pd * d, e[:, None] * Ad * d
+        cx = np.maximum(np.abs(Ps_).max(0), np.abs(As_).max(0))
+        cz = np.abs(As_).max(1)
+        clip = lambda c: np.where(c < 1e-4, 1.0, 1.0 / np.sqrt(np.minimum(c, 1e4)))
+        d, e = d * clip(cx), e * clip(cz)
+    assert np.allclose(D, d, rtol=1e-12) and np.allclose(E, e, rtol=1e-12)
+    assert np.allclose(Ps.toarray(), d[:, None] * Pd * d) and np.allclose(As.toarray(), e[:, None] * Ad * d)

@@ -16,9 +16,11 @@ with ``R = diag(rho_i)``. Kernels update their arrays in place.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..._jit import njit
 
-__all__ = ["ldl_solve", "qp_iterations"]
+__all__ = ["ldl_solve", "qp_iterations", "ruiz_equilibrate"]
 
 
 @njit
@@ -78,3 +80,51 @@ def qp_iterations(niter, Lp, Li, Lx, Dinv, perm, q, l, u, R, sigma, alpha,
                 v = u[i]
             y[i] = y[i] + ri * (zr - v)
             z[i] = v
+
+
+@njit
+def ruiz_equilibrate(iters, Pp, Pi, Px, Ap, Ai, Ax, D, E):
+    r"""``iters`` passes of modified Ruiz equilibration (OSQP's ``scaling.c``) of the KKT matrix
+    ``[[P, A^T], [A, 0]]``, in place on the CSC data ``Px`` (symmetric ``P``, both triangles)
+    and ``Ax``; ``D`` (length ``n``) and ``E`` (length ``m``) accumulate the scalings.
+
+    Each pass: the infinity norm of every KKT column (column ``j``: ``P[:, j]`` and ``A[:, j]``;
+    column ``n + i``: row ``i`` of ``A``), clipped to ``[1e-4, 1e4]`` (a norm below ``1e-4``
+    counts as 1), and ``P <- diag(d) P diag(d)``, ``A <- diag(e) A diag(d)`` with
+    ``d = 1 / sqrt(col-norm)``. ``O(nnz)`` per pass.
+    """
+    n = D.shape[0]
+    m = E.shape[0]
+    nx = np.empty(n)
+    nz = np.empty(m)
+    for _ in range(iters):
+        for i in range(m):
+            nz[i] = 0.0
+        for j in range(n):
+            c = 0.0
+            for k in range(Pp[j], Pp[j + 1]):
+                v = abs(Px[k])
+                if v > c:
+                    c = v
+            for k in range(Ap[j], Ap[j + 1]):
+                v = abs(Ax[k])
+                if v > c:
+                    c = v
+                r = Ai[k]
+                if v > nz[r]:
+                    nz[r] = v
+            nx[j] = c
+        for j in range(n):
+            c = nx[j]
+            nx[j] = 1.0 if c < 1e-4 else 1.0 / np.sqrt(min(c, 1e4))
+            D[j] *= nx[j]
+        for i in range(m):
+            c = nz[i]
+            nz[i] = 1.0 if c < 1e-4 else 1.0 / np.sqrt(min(c, 1e4))
+            E[i] *= nz[i]
+        for j in range(n):
+            dj = nx[j]
+            for k in range(Pp[j], Pp[j + 1]):
+                Px[k] *= nx[Pi[k]] * dj
+            for k in range(Ap[j], Ap[j + 1]):
+                Ax[k] *= nz[Ai[k]] * dj

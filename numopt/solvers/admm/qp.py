@@ -360,27 +360,20 @@ def _ruiz(P, A, iters):
     r"""Modified Ruiz equilibration of the KKT matrix ``[[P, A^T], [A, 0]]`` (OSQP's
     ``scaling.c``) on sparse ``P`` and ``A``: ``iters`` passes of
     ``D <- D / sqrt(col-inf-norm)``, norms below 1e-4 or above 1e4 clipped (zero norms -> 1).
-    Scales the stored entries in place on copies (``O(nnz)`` per pass, no sparse products).
+    Scales the stored entries in place on copies (``O(nnz)`` per pass, one numba call:
+    :func:`._kernels.ruiz_equilibrate`).
     Returns ``D, E, D P D, E A D`` (CSC)."""
+    from ._kernels import ruiz_equilibrate
     n, m = A.shape[1], A.shape[0]
     D, E = np.ones(n), np.ones(m)
     Ps = P.tocsc().copy()
     As = A.tocsc().copy()
     Ps.sum_duplicates()
     As.sum_duplicates()
-    Pcol = np.repeat(np.arange(n), np.diff(Ps.indptr))
-    Acol = np.repeat(np.arange(n), np.diff(As.indptr))
-    Ar = As.tocsr()                      # same entries, row-compressed: for the row norms
-    order = np.argsort(As.indices, kind="stable")  # CSC entry k -> its position in row order
-    for _ in range(int(iters)):
-        absP, absA = np.abs(Ps.data), np.abs(As.data)
-        nx = np.maximum(_seg_max(absP, Ps.indptr, n), _seg_max(absA, As.indptr, n))
-        nz = _seg_max(absA[order], Ar.indptr, m)
-        dx = 1.0 / np.sqrt(np.where(nx < 1e-4, 1.0, np.minimum(nx, 1e4)))
-        dz = 1.0 / np.sqrt(np.where(nz < 1e-4, 1.0, np.minimum(nz, 1e4)))
-        Ps.data *= dx[Ps.indices] * dx[Pcol]
-        As.data *= dz[As.indices] * dx[Acol]
-        D, E = D * dx, E * dz
+    Ps.data = Ps.data.astype(np.float64, copy=False)
+    As.data = As.data.astype(np.float64, copy=False)
+    if iters > 0:
+        ruiz_equilibrate(int(iters), Ps.indptr, Ps.indices, Ps.data, As.indptr, As.indices, As.data, D, E)
     return D, E, Ps, As
 
 
