@@ -147,9 +147,10 @@ class QPSplitting(Splitting):
         self.cost = _cost_scale(self.P, self.D * qp.q) if scaling else 1.0
         if self.cost != 1.0:
             self.P = (self.P * self.cost).tocsc()
-        self.AmT = self.Am.T.tocsr()
-        self.Pr = self.P.tocsr()
-        self.Amr = self.Am.tocsr()
+        # products without conversions: A^T is the CSR view of the CSC A, and P is symmetric
+        self.AmT = self.Am.T
+        self.Pr = self.P.T
+        self.Amr = self.Am
         self.q = self.cost * self.D * qp.q
         with np.errstate(invalid="ignore"):
             self.l, self.u = self.E * qp.l, self.E * qp.u
@@ -315,7 +316,7 @@ class QPSplitting(Splitting):
         upp = (self.u - z < y) & ~low
         act = np.flatnonzero(low | upp)
         b = np.where(low, self.l, self.u)[act]
-        Aa = self.Amr[act]
+        Aa = self.Am.tocsr()[act]
         k = act.size
         Pu = sp.triu(self.P, format="csc")
         Kd = sp.bmat([[Pu + self.delta * sp.identity(n), Aa.T], [None, -self.delta * sp.identity(k)]], format="csc")
