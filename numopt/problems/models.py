@@ -461,6 +461,17 @@ def _absmax(M) -> float:
 
 
 def _asymmetry(M) -> float:
+    if sp.issparse(M):
+        # same pattern (the usual case): compare the stored values, no sparse subtraction
+        C = M.tocsc()
+        T = M.T.tocsc()
+        if not C.has_canonical_format:
+            C = C.copy()
+            C.sum_duplicates()
+        if not T.has_canonical_format:
+            T.sum_duplicates()
+        if np.array_equal(C.indptr, T.indptr) and np.array_equal(C.indices, T.indices):
+            return float(np.max(np.abs(C.data - T.data), initial=0.0))
     return _absmax(M - M.T)
 
 

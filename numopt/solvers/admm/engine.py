@@ -183,7 +183,9 @@ class ADMMOptions(DriverOptions):
     check_every: int | None = opt(None, "Check termination and infeasibility every k iterations (and at "
                                   "iteration 1, which ends a warm start at the solution at once); "
                                   "default: 25 for QPs (as OSQP; the iterations in between run "
-                                  "in one compiled call), 1 otherwise.", kind=int)
+                                  "in one compiled call), 1 otherwise and 1 with history=True or a "
+                                  "callback (one history row and one call per iteration; an explicit "
+                                  "value > 1 reports only the checked iterations).", kind=int)
     scaling: int | None = opt(None, "QP only: passes of Ruiz equilibration of the KKT matrix (0: off; "
                               "default 10).", kind=int)
     sigma: float | None = opt(None, "QP only: regularization of the x-block (OSQP's sigma, default 1e-6).",
@@ -312,6 +314,7 @@ class ADMMEngine(Solver):
         raise NotImplementedError
 
     def solve(self, problem, x0, options, callback=None, method: str = ""):
+        self._per_iteration = callback is not None     # callbacks, like the history, see every iteration
         res = super().solve(problem, x0, options, callback=callback, method=method)
         if "iterations" in res:
             res["nit"] = int(res.pop("iterations"))
@@ -327,7 +330,11 @@ class ADMMEngine(Solver):
                     raise ValueError(f"option {name!r} applies to QPs only (numopt.problems.QP with method "
                                      f"'admm'); it has no meaning for {type(problem).__name__}")
         self._sp = sp_
-        self._check_every = int(options.check_every or sp_.default_check_every)
+        # a history asks for one row per iteration (the driver's contract): then the default
+        # period is 1; an explicit check_every > 1 keeps blocks and records the checked iterations
+        per_iteration = options.history or getattr(self, "_per_iteration", False)
+        default_every = 1 if per_iteration else sp_.default_check_every
+        self._check_every = int(options.check_every or default_every)
         x, z, u = sp_.start(x0)
         rho = float(options.rho if options.rho is not None else sp_.default_rho * sp_.rho_scale)
         self._rho_scale = float(sp_.rho_scale)

@@ -78,8 +78,7 @@ class _KKT:
     def __init__(self, P, A, sigma, maxsize=3):
         n = P.shape[0]
         self.n, self.m = n, A.shape[0]
-        self.top = sp.hstack([sp.triu(P, format="csc") + sigma * sp.identity(n, format="csc"),
-                              A.T.tocsc()], format="csc")
+        self._pattern = _upper_kkt(P, A.tocsr(), sigma)
         self.solver = None
         self.cache: dict = {}
         self.order: list = []
@@ -87,8 +86,7 @@ class _KKT:
         self.nfactor = 0
 
     def _matrix(self, R):
-        bottom = sp.hstack([sp.csc_matrix((self.m, self.n)), sp.diags(-1.0 / R, format="csc")], format="csc")
-        return sp.vstack([self.top, bottom], format="csc")
+        return self._pattern(-1.0 / R)
 
     def factors(self, key, R):
         """``(Lp, Li, Lx, Dinv, perm)`` for the penalty vector ``R`` (cached under ``key``)."""
@@ -318,15 +316,17 @@ class QPSplitting(Splitting):
         b = np.where(low, self.l, self.u)[act]
         Aa = self.Am.tocsr()[act]
         k = act.size
-        Pu = sp.triu(self.P, format="csc")
-        Kd = sp.bmat([[Pu + self.delta * sp.identity(n), Aa.T], [None, -self.delta * sp.identity(k)]], format="csc")
-        K = sp.bmat([[self.P, Aa.T], [Aa, None]], format="csr")
+        Kd = _upper_kkt(self.P, Aa, self.delta)(np.full(k, -self.delta))
+        P, AaT = self.P, Aa.T
+
+        def K(v):                                    # the unregularized KKT matrix times v
+            return np.concatenate([P @ v[:n] + AaT @ v[n:], Aa @ v[:n]])
         rhs = np.concatenate([-self.q, b])
         try:
             f = qdldl.Solver(Kd, upper=True)
             sol = f.solve(rhs)
             for _ in range(self.refine):
-                sol = sol + f.solve(rhs - K @ sol)
+                sol = sol + f.solve(rhs - K(sol))
         except Exception:
             return None
         if not np.all(np.isfinite(sol)):
@@ -341,6 +341,45 @@ class QPSplitting(Splitting):
             return None
         R = pen[n:]
         return (np.concatenate([xp, zp]), np.concatenate([np.zeros(n), yp / R]), rp, sp_)
+
+
+def _upper_kkt(P, Ar, diag_top):
+    r"""The upper triangle of ``[[P + diag_top I, Ar^T], [Ar, -diag(w)]]`` in CSC, as a function
+    ``w -> K`` (one ``csc_matrix`` per call, the pattern assembled once with numpy: no sparse
+    stacking). ``P`` is symmetric (both triangles stored, or only the upper one), ``Ar`` is CSR:
+    its rows are the columns ``n + i`` of the upper triangle."""
+    n, k = P.shape[0], Ar.shape[0]
+    Pc = P.tocsc()
+    col = np.repeat(np.arange(n), np.diff(Pc.indptr))
+    up = Pc.indices <= col                             # the upper triangle, plus diag_top on the diagonal
+    rows = np.concatenate([Pc.indices[up], np.arange(n)])
+    cols = np.concatenate([col[up], np.arange(n)])
+    vals = np.concatenate([Pc.data[up], np.full(n, float(diag_top))])
+    Pu = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))   # duplicates summed
+    Pu.sum_duplicates()
+    Ar = Ar.tocsr()
+    Ar.sum_duplicates()
+    Ar.sort_indices()
+    rowlen = np.diff(Ar.indptr)
+    cnt = np.concatenate([np.diff(Pu.indptr), rowlen + 1])
+    indptr = np.zeros(n + k + 1, dtype=np.int64)
+    np.cumsum(cnt, out=indptr[1:])
+    nnz = int(indptr[-1])
+    diag_pos = indptr[n + 1:] - 1                      # last entry of each column n + i
+    is_a = np.ones(nnz - Pu.nnz, dtype=bool)
+    is_a[diag_pos - Pu.nnz] = False
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    indices[:Pu.nnz], data[:Pu.nnz] = Pu.indices, Pu.data
+    indices[Pu.nnz:][is_a], data[Pu.nnz:][is_a] = Ar.indices, Ar.data
+    indices[diag_pos] = n + np.arange(k)
+    shape = (n + k, n + k)
+
+    def build(w):
+        d = data.copy()
+        d[diag_pos] = w
+        return sp.csc_matrix((d, indices, indptr), shape=shape)
+    return build
 
 
 def _seg_max(absdata, indptr, size):
