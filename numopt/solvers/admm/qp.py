@@ -154,6 +154,13 @@ class QPSplitting(Splitting):
             self.l, self.u = self.E * qp.l, self.E * qp.u
         self.kkt = _KKT(self.P, self.Am, self.sigma)
         self._scratch = None
+        # fixed per problem, read at every check (no per-check masks or transposed views)
+        self.fu, self.fl = np.isfinite(self.u0), np.isfinite(self.l0)
+        self.u0f, self.l0f = self.u0[self.fu], self.l0[self.fl]
+        self.uinf, self.linf = ~self.fu, ~self.fl
+        self.A0c = self.A0.tocsc() if sp.issparse(self.A0) else sp.csc_matrix(self.A0)
+        self.A0T = self.A0c.T
+        self.P0c = self.P0.tocsc() if sp.issparse(self.P0) else sp.csc_matrix(self.P0)
 
     # -- penalty and factors ---------------------------------------------------------------
     def penalty(self, rho):
@@ -255,8 +262,8 @@ class QPSplitting(Splitting):
         s_scale = max(_inf(Px), _inf(ATy), _inf(q))
         xu, yu = self.D * x, self.E * y / self.cost
         xPx, qx = float(xu @ Px), float(q @ xu)
-        fu, fl = np.isfinite(self.u0), np.isfinite(self.l0)
-        support = float(self.u0[fu] @ np.maximum(yu[fu], 0.0) + self.l0[fl] @ np.minimum(yu[fl], 0.0))
+        fu, fl = self.fu, self.fl
+        support = float(self.u0f @ np.maximum(yu[fu], 0.0) + self.l0f @ np.minimum(yu[fl], 0.0))
         gap = abs(xPx + qx + support)
         self.last_gap = (gap, opts.eps_abs + opts.eps_rel * max(abs(xPx), abs(qx), abs(support)))
         return (r, s, opts.eps_abs + opts.eps_rel * r_scale, opts.eps_abs + opts.eps_rel * s_scale,
@@ -275,25 +282,22 @@ class QPSplitting(Splitting):
 
     def detect(self, X, Z, U, dX, dZ, dY, pen, opts):
         n = self.n
-        l, u = self.l0, self.u0
         dy = self.E * dY[n:] / self.cost                 # unscaled
-        dy[np.isinf(u) & (dy > 0)] = 0.0              # project onto the polar of the recession cone
-        dy[np.isinf(l) & (dy < 0)] = 0.0
+        dy[self.uinf & (dy > 0)] = 0.0                 # project onto the polar of the recession cone
+        dy[self.linf & (dy < 0)] = 0.0
         ndy = _inf(dy)
         if ndy > 1e-30:
-            fu, fl = np.isfinite(u), np.isfinite(l)
-            support = float(u[fu] @ np.maximum(dy[fu], 0.0) + l[fl] @ np.minimum(dy[fl], 0.0))
-            if support < 0 and _inf(self.A0.T @ dy) < self.eps_prim_inf * ndy:
+            support = float(self.u0f @ np.maximum(dy[self.fu], 0.0) + self.l0f @ np.minimum(dy[self.fl], 0.0))
+            if support < 0 and _inf(self.A0T @ dy) < self.eps_prim_inf * ndy:
                 cert = dy / ndy
                 return Status.INFEASIBLE, "primal infeasible", {"primal_infeasibility_certificate": cert}
         dx = self.D * dZ[:n]
         ndx = _inf(dx)
         if ndx > 1e-30:
             eps = self.eps_dual_inf * ndx
-            if float(self.q0 @ dx) < -eps and _inf(self.P0 @ dx) < eps:
-                Adx = self.A0 @ dx
-                fu, fl = np.isfinite(u), np.isfinite(l)
-                if np.all(Adx[fu] <= eps) and np.all(Adx[fl] >= -eps):
+            if float(self.q0 @ dx) < -eps and _inf(self.P0c @ dx) < eps:
+                Adx = self.A0c @ dx
+                if np.all(Adx[self.fu] <= eps) and np.all(Adx[self.fl] >= -eps):
                     return Status.UNBOUNDED, "dual infeasible", {"dual_infeasibility_certificate": dx / ndx}
         return None
 
