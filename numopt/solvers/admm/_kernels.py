@@ -25,7 +25,8 @@ __all__ = ["ldl_solve", "qp_iterations", "ruiz_equilibrate"]
 
 @njit
 def ldl_solve(Lp, Li, Lx, Dinv, perm, b, work, out):
-    """``out = K^{-1} b`` from QDLDL's factors (``out`` may not alias ``b``)."""
+    """``out = K^{-1} b`` from QDLDL's factors (``out`` may not alias ``b``). Pass unsigned index
+    arrays (``uint64``): numba then compiles the accesses without negative-index wraparound tests."""
     n = b.shape[0]
     for i in range(n):
         work[i] = b[perm[i]]
