@@ -404,6 +404,12 @@ class QP(ConstrainedProblem):
             self._dense_rows = (dense(A_eq), dense(A_in), np.concatenate([self.l[self._lo], -self.u[self._hi]]))
         return self._dense_rows
 
+    # the dense constraint rows of the constraint protocol, by their former attribute names
+    # (built on first access, see _rows)
+    _A_eq = property(lambda self: self._rows()[0])
+    _A_ineq = property(lambda self: self._rows()[1])
+    _b_ineq = property(lambda self: self._rows()[2])
+
     def _fun(self, x):
         return 0.5 * float(x @ (self.P @ x)) + float(self.q @ x)
 
