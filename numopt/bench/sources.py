@@ -19,6 +19,8 @@ Built-in sources (each imported lazily, on first use):
 ``libsvm`` LIBSVM data sets as learning problems (``numopt.datasets``)
 ``ot``     entropic OT instances (``numopt.ot_generators``)
 ``lipschitz`` random networks for ``lipsdp`` (``numopt.solvers.lipsdp.bench``)
+``maros-meszaros`` the Maros-Meszaros convex QPs through S2MPJ, sparse
+           (``numopt.bench.maros_meszaros``)
 =========  ====================================================================
 
 Solver families add their own generators with :func:`register_source` (an object or a
@@ -63,6 +65,7 @@ _SOURCES: dict[str, Any] = {
     "libsvm": "numopt.bench.sources:LibsvmSource",
     "ot": "numopt.ot_generators:OTSource",
     "lipschitz": "numopt.solvers.lipsdp.bench:LipschitzSource",
+    "maros-meszaros": "numopt.bench.maros_meszaros:MMSource",
 }
 _RESOLVED: dict[str, Any] = {}
 

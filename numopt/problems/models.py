@@ -326,40 +326,96 @@ class SoftmaxRegression(CompositeProblem):
 class QP(ConstrainedProblem):
     r"""Convex quadratic program ``min 1/2 x^T P x + q^T x subject to l <= A x <= u`` (OSQP's form).
 
-    ``P`` is symmetric positive semidefinite (only validated for symmetry); ``A`` may be
-    ``None`` (unconstrained). Rows with ``l == u`` are equalities. Dense or sparse.
+    Sparse first: a ``scipy.sparse`` ``P`` or ``A`` is kept sparse (CSC/CSR, never
+    densified by the constructor or by the ``admm`` path); dense arrays stay dense.
+
+    Parameters
+    ----------
+    P : (n, n) array or sparse matrix
+        Symmetric positive semidefinite. With ``P_triangle="upper"`` (or ``"lower"``) only
+        that triangle is read and the symmetric matrix is completed from it, as OSQP reads
+        its ``P`` (OSQP's convention: the upper triangle). Without it, ``P`` must be
+        symmetric (checked, ``O(nnz)``). A negative diagonal entry is refused (a cheap
+        necessary condition for convexity; full PSD-ness is not checked).
+    q : (n,) array
+    A : (m, n) array or sparse matrix, optional
+        ``None``: no constraints.
+    l, u : (m,) arrays or scalars, optional
+        Row bounds, ``-inf`` / ``+inf`` allowed (``None``: ``-inf`` / ``+inf``). Rows with
+        ``l == u`` are equalities; *free* rows (``l = -inf``, ``u = +inf``) are kept for
+        ``admm`` (which gives them OSQP's tiny penalty) and dropped from the constraint
+        protocol and :meth:`to_scipy`. ``l = u = +inf`` (or ``-inf``), ``l > u``, NaN and
+        wrong lengths raise ``ValueError`` naming the argument.
+    x0 : (n,) array, optional
+        Default: zero (as OSQP; ``admm`` also takes warm starts through its options).
     """
 
-    def __init__(self, P, q, A=None, l=None, u=None, x0=None, name=None):
-        self.P = as_matrix(P, "P")
-        n = self.P.shape[0]
-        if self.P.shape != (n, n):
-            raise ValueError(f"P must be square, got shape {self.P.shape}")
-        asym = abs(self.P - self.P.T)
-        if (asym.max() if sp.issparse(asym) else np.max(asym, initial=0.0)) > 1e-10 * (1 + abs(self.P).max()):
-            raise ValueError("P must be symmetric")
+    def __init__(self, P, q, A=None, l=None, u=None, x0=None, name=None, P_triangle=None):
+        P = as_matrix(P, "P")
+        n = P.shape[0]
+        if P.shape != (n, n):
+            raise ValueError(f"P must be square, got shape {P.shape}")
+        if P_triangle not in (None, "upper", "lower"):
+            raise ValueError(f"P_triangle must be None, 'upper' or 'lower', got {P_triangle!r}")
+        if P_triangle is not None:
+            P = _complete_triangle(P, P_triangle)
+        elif _asymmetry(P) > 1e-10 * (1.0 + _absmax(P)):
+            raise ValueError("P must be symmetric (or pass P_triangle='upper' to read only its upper "
+                             "triangle, as OSQP does)")
+        diag = P.diagonal()
+        if np.any(diag < 0):
+            i = int(np.flatnonzero(diag < 0)[0])
+            raise ValueError(f"P must be positive semidefinite, got a negative diagonal entry P[{i}, {i}] = {diag[i]}")
+        self.P = P.tocsc() if sp.issparse(P) else P
         self.q = as_vector(q, "q", size=n)
-        self.A = sp.csr_matrix((0, n)) if A is None else as_matrix(A, "A")
-        if self.A.shape[1] != n:
-            raise ValueError(f"A must have {n} columns (the size of q), got shape {self.A.shape}")
+        if A is None:
+            self.A = sp.csr_matrix((0, n))
+        else:
+            self.A = as_matrix(A, "A")
+            if self.A.ndim != 2 or self.A.shape[1] != n:
+                raise ValueError(f"A must have {n} columns (the size of q), got shape {self.A.shape}")
         m = self.A.shape[0]
-        self.l = np.full(m, -np.inf) if l is None else np.broadcast_to(np.asarray(l, dtype=float), (m,)).copy()
-        self.u = np.full(m, np.inf) if u is None else np.broadcast_to(np.asarray(u, dtype=float), (m,)).copy()
-        if np.any(np.isnan(self.l)) or np.any(np.isnan(self.u)):
-            raise ValueError("l and u must not contain nan")
+        self.l = _bound(l, "l", m, -np.inf)
+        self.u = _bound(u, "u", m, np.inf)
+        both = (self.l == self.u) & np.isinf(self.l)
+        if np.any(both):
+            i = int(np.flatnonzero(both)[0])
+            raise ValueError(f"l and u must not be both {self.l[i]} (row {i} can never hold); "
+                             "use l = -inf, u = +inf for a free row")
         if np.any(self.l > self.u):
             i = int(np.flatnonzero(self.l > self.u)[0])
             raise ValueError(f"inconsistent bounds: l[{i}] = {self.l[i]} > u[{i}] = {self.u[i]}")
-        super().__init__(n, x0, name or "QP")
+        super().__init__(n, np.zeros(n) if x0 is None else x0, name or "QP")
+        self.free = np.isneginf(self.l) & np.isposinf(self.u)
         self._eq = np.flatnonzero(self.l == self.u)
         self._lo = np.flatnonzero((self.l != self.u) & np.isfinite(self.l))
         self._hi = np.flatnonzero((self.l != self.u) & np.isfinite(self.u))
         self.m_eq, self.m_ineq = self._eq.size, self._lo.size + self._hi.size
-        Ad = self.A.toarray() if sp.issparse(self.A) else self.A
-        self._A_eq, self._A_ineq = Ad[self._eq], np.vstack([Ad[self._lo], -Ad[self._hi]])
-        self._b_ineq = np.concatenate([self.l[self._lo], -self.u[self._hi]])
+        self._dense_rows = None
 
     oracles = ConstrainedProblem.oracles | {"hess", "qp", "splitting"}
+
+    @property
+    def m(self) -> int:
+        """Number of constraint rows (including free rows)."""
+        return self.A.shape[0]
+
+    def _rows(self):
+        # built on first use only: the constraint protocol (cons_eq / jac_eq) wants dense
+        # Jacobians, ``admm`` never calls it
+        if self._dense_rows is None:
+            A = self.A
+            A_eq = A[self._eq]
+            A_in = sp.vstack([A[self._lo], -A[self._hi]]) if sp.issparse(A) else np.vstack([A[self._lo], -A[self._hi]])
+            dense = (lambda M: M.toarray()) if sp.issparse(A) else np.asarray
+            self._dense_rows = (dense(A_eq), dense(A_in), np.concatenate([self.l[self._lo], -self.u[self._hi]]))
+        return self._dense_rows
+
+    # the dense constraint rows of the constraint protocol, by their former attribute names
+    # (built on first access, see _rows)
+    _A_eq = property(lambda self: self._rows()[0])
+    _A_ineq = property(lambda self: self._rows()[1])
+    _b_ineq = property(lambda self: self._rows()[2])
 
     def _fun(self, x):
         return 0.5 * float(x @ (self.P @ x)) + float(self.q @ x)
@@ -377,22 +433,68 @@ class QP(ConstrainedProblem):
         return self.P @ p
 
     def _cons_eq(self, x):
-        return self._A_eq @ x - self.l[self._eq]
+        return self._rows()[0] @ x - self.l[self._eq]
 
     def _jac_eq(self, x):
-        return self._A_eq
+        return self._rows()[0]
 
     def _cons_ineq(self, x):
-        return self._A_ineq @ x - self._b_ineq
+        _, A_in, b_in = self._rows()
+        return A_in @ x - b_in
 
     def _jac_ineq(self, x):
-        return self._A_ineq
+        return self._rows()[1]
 
     def to_scipy(self) -> dict:
+        """``fun/jac/hess`` and a ``LinearConstraint`` of the non-free rows (none if all are free)."""
         from scipy.optimize import LinearConstraint
         kw = {"fun": self.fun, "jac": self.grad, "hess": self.hess}
-        kw["constraints"] = [LinearConstraint(self.A, self.l, self.u)] if self.A.shape[0] else []
+        keep = np.flatnonzero(~self.free)
+        kw["constraints"] = [LinearConstraint(self.A[keep], self.l[keep], self.u[keep])] if keep.size else []
         return kw
+
+
+def _bound(v, name, m, default):
+    if v is None:
+        return np.full(m, default)
+    arr = np.asarray(v, dtype=float) if not isinstance(v, np.ndarray) else v.astype(float)
+    if arr.ndim == 0:
+        arr = np.full(m, float(arr))
+    if arr.ndim != 1 or arr.shape[0] != m:
+        raise ValueError(f"{name} must be a scalar or have length {m} (the rows of A), got shape {arr.shape}")
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name} must not contain nan (index {np.flatnonzero(np.isnan(arr))[:5].tolist()})")
+    return arr.copy()
+
+
+def _absmax(M) -> float:
+    if sp.issparse(M):
+        return float(abs(M).max()) if M.nnz else 0.0
+    return float(np.max(np.abs(M), initial=0.0))
+
+
+def _asymmetry(M) -> float:
+    if sp.issparse(M):
+        # same pattern (the usual case): compare the stored values, no sparse subtraction
+        C = M.tocsc()
+        T = M.T.tocsc()
+        if not C.has_canonical_format:
+            C = C.copy()
+            C.sum_duplicates()
+        if not T.has_canonical_format:
+            T.sum_duplicates()
+        if np.array_equal(C.indptr, T.indptr) and np.array_equal(C.indices, T.indices):
+            return float(np.max(np.abs(C.data - T.data), initial=0.0))
+    return _absmax(M - M.T)
+
+
+def _complete_triangle(P, which):
+    """The symmetric matrix whose upper (lower) triangle is that of ``P``."""
+    if sp.issparse(P):
+        T = sp.triu(P, format="csc") if which == "upper" else sp.tril(P, format="csc")
+        return (T + T.T - sp.diags(T.diagonal())).tocsc()
+    T = np.triu(P) if which == "upper" else np.tril(P)
+    return T + T.T - np.diag(np.diag(T))
 
 
 class TotalVariation1D(Problem):

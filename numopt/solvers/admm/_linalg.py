@@ -70,26 +70,39 @@ def sparse_solver(M):
 def gram_solver(X, scale: float = 1.0, weights=None):
     """A builder ``rho -> solve`` for ``(scale X^T W X + rho I) v = rhs``.
 
-    Dense Cholesky of the ``n x n`` Gram matrix when ``n <= m``; the matrix-inversion
-    lemma with the ``m x m`` matrix ``rho/scale W^{-1} + X X^T`` (here ``W = diag(weights)``,
-    positive) when ``m < n``; sparse LU for large sparse ``X``.
+    ``n <= m``: Cholesky of the ``n x n`` Gram matrix (dense; sparse LU of the sparse Gram
+    matrix when ``X`` is sparse and ``n > 2000``). ``m < n``: the matrix-inversion lemma with
+    the ``m x m`` matrix ``rho/scale W^{-1} + X X^T`` (here ``W = diag(weights)``, positive),
+    dense Cholesky or, for a sparse ``X`` with ``m > 2000``, sparse LU. A sparse ``X`` is never
+    densified: only the Gram matrix of the smaller dimension is, when it is at most
+    ``2000 x 2000``.
     """
     m, n = X.shape
     w = np.ones(m) if weights is None else np.asarray(weights, dtype=float)
     issparse = sp.issparse(X)
+    if issparse:
+        X = X.tocsr()
     if n <= m:
-        if issparse and n > 2000:
-            G = (X.T @ sp.diags(w) @ X).tocsc() * scale
-            return lambda rho: sparse_solver(G + rho * sp.identity(n, format="csc"))
-        Xd = X.toarray() if issparse else X
-        G = scale * (Xd.T @ (Xd * w[:, None]))
+        if issparse:
+            G = (X.T @ X.multiply(w[:, None]).tocsr()).tocsc() * scale
+            if n > 2000:
+                return lambda rho: sparse_solver(G + rho * sp.identity(n, format="csc"))
+            G = G.toarray()
+        else:
+            G = scale * (X.T @ (X * w[:, None]))
         return lambda rho: dense_spd_solver(G + rho * np.eye(n))
     # m < n: (rho I + s X^T W X)^{-1} = (1/rho)[I - X^T (rho/s W^{-1} + X X^T)^{-1} X]
-    Xd = X.toarray() if (issparse and m <= 2000) else X
-    XXt = Xd @ Xd.T
+    XXt = X @ X.T
+    if issparse and m > 2000:
+        XXt = XXt.tocsc()
+
+        def build_sparse(rho):
+            inner = sparse_solver(XXt + sp.diags(rho / (scale * w), format="csc"))
+            return lambda v: (v - X.T @ inner(X @ v)) / rho
+        return build_sparse
     XXt = XXt.toarray() if sp.issparse(XXt) else XXt
 
     def build(rho):
         inner = dense_spd_solver(XXt + np.diag(rho / (scale * w)))
-        return lambda v: (v - Xd.T @ inner(Xd @ v)) / rho
+        return lambda v: (v - X.T @ inner(X @ v)) / rho
     return build

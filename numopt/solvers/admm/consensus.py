@@ -125,10 +125,10 @@ class _LocalQP:
             if k % 50 == 0 and time.perf_counter() >= deadline:
                 return None, k, Status.MAXTIME, "time limit reached in its local solve"
             state = eng.step(None, state, opts)
-            k += 1
+            k = state.k                  # ADMM iterations (a fused QP step runs a block of them)
         if not np.all(np.isfinite(state.x)):
             return None, k, Status.NUMERICAL_ERROR, "its local solve produced a non-finite iterate"
-        if state.status is None:
+        if state.status is None or state.status == Status.MAXITER:
             return None, k, Status.INNER_MAXITER, f"its local QP did not converge in {k} iterations"
         if state.status != Status.CONVERGED:
             return None, k, Status(state.status), f"its local QP ended with {Status(state.status).name}"

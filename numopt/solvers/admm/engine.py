@@ -36,11 +36,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...driver import Solver, SolverState
+from ...driver import Solver, SolverState, fail
 from ...options import DriverOptions, opt
 from ...result import Status
+from ...stopping import small_relative
+from ...work import add_passes
 
-__all__ = ["Splitting", "ADMMOptions", "ADMMState", "ADMMEngine"]
+__all__ = ["Splitting", "ADMMOptions", "ADMMState", "ADMMEngine", "QP_ONLY_OPTIONS", "qp_options", "SplittingFailure"]
 
 _ADAPT = ("osqp", "balance", "none")
 
@@ -54,6 +56,16 @@ def _norm_inf(v) -> float:
     return float(np.abs(v).max()) if v.size else 0.0
 
 
+class SplittingFailure(Exception):
+    """Raised by a splitting's block update when something it relied on failed (an inner
+    solver, a non-finite oracle value); the engine ends the run with
+    :func:`numopt.driver.fail` at the last good iterate."""
+
+    def __init__(self, status, detail):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
 class Splitting:
     """What a problem class gives the engine. Subclasses override the block updates.
 
@@ -65,6 +77,19 @@ class Splitting:
 
     norm = "l2"
     default_rho = 1.0
+    #: termination-check period when the option ``check_every`` is not set
+    default_check_every = 1
+    #: whether the QP-only options (:data:`QP_ONLY_OPTIONS`) apply
+    accepts_qp_options = False
+    #: ``True`` when the splitting runs blocks of iterations in one call (:meth:`run`)
+    fused = False
+    #: reference scales of the absolute tolerance: ``eps_abs`` is multiplied by them
+    #: (``1``: absolute in the problem's units; data-derived for the model splittings)
+    abs_scale_primal = 1.0
+    abs_scale_dual = 1.0
+    #: unit of the penalty: the default ``rho`` and the clipping range ``[1e-6, 1e6]`` of the
+    #: adaptation are multiplied by it (the curvature of ``f`` for the model splittings)
+    rho_scale = 1.0
 
     # -- linear maps (defaults: A = I, B = -I, c = 0) ------------------------------------
     def A(self, x):
@@ -81,6 +106,10 @@ class Splitting:
     def penalty(self, rho):
         """Penalty per constraint row (scalar or vector) for the base value ``rho``."""
         return rho
+
+    def prepare(self, pen):
+        """Called once by the engine's ``init`` with the first penalty (factorizations that can
+        reveal bad input, e.g. a non-convex QP, happen here and raise ``ValueError``)."""
 
     def start(self, x0):
         """Initial ``(x, z, u)`` from the user's ``x0``."""
@@ -111,9 +140,14 @@ class Splitting:
         p, n = Ax.size, x.size
         fac_p, fac_n = (1.0, 1.0) if self.norm == "inf" else (np.sqrt(p), np.sqrt(n))
         r_scale = max(nrm(Ax), nrm(Bz), nrm(c))
-        eps_pri = fac_p * opts.eps_abs + opts.eps_rel * r_scale
-        eps_dual = fac_n * opts.eps_abs + opts.eps_rel * ATy
+        eps_pri = fac_p * opts.eps_abs * self.abs_scale_primal + opts.eps_rel * r_scale
+        eps_dual = fac_n * opts.eps_abs * self.abs_scale_dual + opts.eps_rel * ATy
         return r, s, eps_pri, eps_dual, r_scale, ATy
+
+    def passes(self, iterations: int, checks: int) -> float:
+        """Data passes (:mod:`numopt.work`) of ``iterations`` iterations and ``checks``
+        termination checks; default: one per x-update (a solve or prox of the smooth block)."""
+        return float(iterations)
 
     def warm_dual(self, y, pen):
         """The scaled dual ``u`` from an unscaled warm-start dual ``y``."""
@@ -146,15 +180,30 @@ class ADMMOptions(DriverOptions):
     anderson: int = opt(0, "Anderson acceleration memory (0: off).", kind=int)
     anderson_reg: float = opt(1e-10, "Tikhonov regularization of the Anderson least squares.",
                               kind=(int, float))
-    check_every: int = opt(1, "Check termination and infeasibility every k iterations.", kind=int)
-    scaling: int = opt(10, "QP only: passes of Ruiz equilibration of the KKT matrix (0: off).", kind=int)
-    sigma: float = opt(1e-6, "QP only: regularization of the x-block (OSQP's sigma).", kind=(int, float))
-    eps_prim_inf: float = opt(1e-5, "QP only: tolerance of the primal infeasibility certificate.",
+    check_every: int | None = opt(None, "Check termination and infeasibility every k iterations (and at "
+                                  "iteration 1, which ends a warm start at the solution at once); "
+                                  "default: 25 for QPs (as OSQP; the iterations in between run "
+                                  "in one compiled call), 1 otherwise and 1 with history=True or a "
+                                  "callback (one history row and one call per iteration; an explicit "
+                                  "value > 1 reports only the checked iterations).", kind=int)
+    scaling: int | None = opt(None, "QP only: passes of Ruiz equilibration of the KKT matrix (0: off; "
+                              "default 10).", kind=int)
+    sigma: float | None = opt(None, "QP only: regularization of the x-block (OSQP's sigma, default 1e-6).",
                               kind=(int, float))
-    eps_dual_inf: float = opt(1e-5, "QP only: tolerance of the dual infeasibility certificate.",
-                              kind=(int, float))
+    eps_prim_inf: float | None = opt(None, "QP only: tolerance of the primal infeasibility certificate "
+                                     "(default 1e-5).", kind=(int, float))
+    eps_dual_inf: float | None = opt(None, "QP only: tolerance of the dual infeasibility certificate "
+                                     "(default 1e-5).", kind=(int, float))
+    polish: bool | None = opt(None, "QP only: polish the solution on the guessed active set (OSQP's "
+                              "polishing; default off); ``res.polished`` says whether it was kept.",
+                              kind=bool)
+    polish_refine_iter: int | None = opt(None, "QP only: iterative refinement steps of polishing "
+                                         "(default 3).", kind=int)
     warm_start: dict | None = opt(None, "Warm start: a dict (e.g. a previous result) with any of "
-                                  "'x', 'z', 'y' (unscaled dual) and 'rho'.", kind=dict)
+                                  "'x', 'z', 'y' (unscaled dual) and 'rho'. For QPs 'x' and 'y' "
+                                  "(constraint multipliers) are read in the problem's units, so the "
+                                  "result of a related QP (other q, l, u, even P, A) is a valid start.",
+                                  kind=dict)
 
     def validate(self):
         for name in ("eps_abs", "eps_rel"):
@@ -169,12 +218,29 @@ class ADMMOptions(DriverOptions):
         if self.adaptive_rho not in _ADAPT:
             raise ValueError(f"option 'adaptive_rho' must be one of {_ADAPT}, got {self.adaptive_rho!r}")
         for name in ("adaptive_rho_interval", "check_every"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"option {name!r} must be >= 1, got {getattr(self, name)}")
         if self.adaptive_rho_tolerance < 1:
             raise ValueError(f"option 'adaptive_rho_tolerance' must be >= 1, got {self.adaptive_rho_tolerance}")
         if self.anderson < 0:
             raise ValueError(f"option 'anderson' must be >= 0, got {self.anderson}")
+        for name in ("sigma", "eps_prim_inf", "eps_dual_inf"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"option {name!r} must be > 0, got {v}")
+        for name in ("scaling", "polish_refine_iter"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ValueError(f"option {name!r} must be >= 0, got {v}")
+
+
+#: Options that only the QP splitting reads; any other splitting refuses them by name.
+QP_ONLY_OPTIONS = ("scaling", "sigma", "eps_prim_inf", "eps_dual_inf", "polish", "polish_refine_iter")
+
+
+def qp_options(options) -> dict:
+    """The QP-only options as keyword arguments of :class:`~.qp.QPSplitting`."""
+    return {name: getattr(options, name) for name in QP_ONLY_OPTIONS}
 
 
 @dataclass
@@ -236,30 +302,61 @@ class _Anderson:
 
 
 class ADMMEngine(Solver):
-    """Shared ADMM driver-compatible solver; subclasses provide ``make_splitting``."""
+    """Shared ADMM driver-compatible solver; subclasses provide ``make_splitting``.
+
+    One driver step is one ADMM iteration, or -- for a fused splitting (QPs) without
+    Anderson acceleration -- the block of iterations up to the next termination check,
+    run in one compiled call; ``res.nit`` is the number of ADMM iterations either way, and
+    the history, the log and the callback see the (fresh) values of the checked iterations.
+    """
 
     def make_splitting(self, problem, options) -> Splitting:  # pragma: no cover - protocol
         raise NotImplementedError
 
+    def solve(self, problem, x0, options, callback=None, method: str = ""):
+        self._per_iteration = callback is not None     # callbacks, like the history, see every iteration
+        res = super().solve(problem, x0, options, callback=callback, method=method)
+        if "iterations" in res:
+            res["nit"] = int(res.pop("iterations"))
+            if res.get("history") is not None and "iterations" in res["history"]:
+                res["history"]["nit"] = res["history"].pop("iterations")
+        return res
+
     def init(self, problem, x0, options):
         sp_ = self.make_splitting(problem, options)
+        if not sp_.accepts_qp_options:
+            for name in QP_ONLY_OPTIONS:
+                if getattr(options, name, None) is not None:
+                    raise ValueError(f"option {name!r} applies to QPs only (numopt.problems.QP with method "
+                                     f"'admm'); it has no meaning for {type(problem).__name__}")
         self._sp = sp_
+        # a history asks for one row per iteration (the driver's contract): then the default
+        # period is 1; an explicit check_every > 1 keeps blocks and records the checked iterations
+        per_iteration = options.history or getattr(self, "_per_iteration", False)
+        default_every = 1 if per_iteration else sp_.default_check_every
+        self._check_every = int(options.check_every or default_every)
         x, z, u = sp_.start(x0)
-        rho = float(options.rho if options.rho is not None else sp_.default_rho)
+        rho = float(options.rho if options.rho is not None else sp_.default_rho * sp_.rho_scale)
+        self._rho_scale = float(sp_.rho_scale)
         ws = options.warm_start
         if ws:
             rho = float(ws.get("rho", rho))
-            if ws.get("xk") is not None:
+            qp_like = sp_.accepts_qp_options and ws.get("x") is not None
+            if qp_like:                   # QPs: problem-unit x and y (OSQP's warm_start(x, y))
+                x, z, u = sp_.start(ws["x"])
+            elif ws.get("xk") is not None:
                 x = np.array(ws["xk"], dtype=float)
             elif ws.get("x") is not None:
                 x, z, u = sp_.start(ws["x"])
-            if ws.get("z") is not None:
+            if ws.get("z") is not None and not qp_like:
                 z = np.array(ws["z"], dtype=float)
             if ws.get("y") is not None:
                 u = sp_.warm_dual(ws["y"], sp_.penalty(rho))
         pen = sp_.penalty(rho)
+        sp_.prepare(pen)
         state = ADMMState(x=sp_.solution(x, z), fun=sp_.objective(x, z), z=z, u=u, xk=x, rho=rho,
-                          metrics={"primal_residual": np.inf, "dual_residual": np.inf, "rho": rho})
+                          metrics={"primal_residual": np.inf, "dual_residual": np.inf, "rho": rho,
+                                   "iterations": 0})
         state.aa = _Anderson(options.anderson, options.anderson_reg) if options.anderson > 0 else None
         state.extra = {"pen": pen}
         return state
@@ -276,19 +373,42 @@ class ADMMEngine(Solver):
         u_new = u + rhat + Bz_new - sp_.c
         return x, Ax, Bz, z_new, Bz_new, u_new
 
+    def _is_check(self, k, options) -> bool:
+        return k % self._check_every == 0 or k == 1 or k >= options.maxiter
+
     def step(self, problem, state, options):
         sp_ = self._sp
         pen = state.extra["pen"]
         z, u = state.z, state.u
-        x, Ax, Bz, z_new, Bz_new, u_new = self._map(sp_, z, u, pen, state.xk, options.alpha)
-        k = state.k + 1
+        if sp_.fused and state.aa is None:
+            k0, ce = state.k, self._check_every
+            nblock = 1 if k0 == 0 else ce - (k0 % ce)
+            nblock = max(1, min(nblock, options.maxiter - k0))
+            try:
+                x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
+            except np.linalg.LinAlgError as exc:     # a refactorization after a penalty change
+                return fail(state, Status.SINGULAR, str(exc))
+            x_prev = None
+            Ax = Bz = Bz_new = None
+            k = k0 + nblock
+        else:
+            x_prev = state.xk
+            try:
+                x, Ax, Bz, z_new, Bz_new, u_new = self._map(sp_, z, u, pen, state.xk, options.alpha)
+            except SplittingFailure as exc:
+                return fail(state, exc.status, exc.detail)
+            k = state.k + 1
+            nblock = 1
         nz = z.size
         if state.aa is not None:
             w = np.concatenate([z, u])
             w_next, accepted = state.aa.propose(w, np.concatenate([z_new, u_new]))
             if not accepted:      # safeguard fired: restart from the plain step's point
                 z, u = w_next[:nz], w_next[nz:]
-                x, Ax, Bz, z_new, Bz_new, u_new = self._map(sp_, z, u, pen, x, options.alpha)
+                try:
+                    x, Ax, Bz, z_new, Bz_new, u_new = self._map(sp_, z, u, pen, x, options.alpha)
+                except SplittingFailure as exc:
+                    return fail(state, exc.status, exc.detail)
                 w_next = np.concatenate([z_new, u_new])
                 state.aa.reset()
             zn, un = w_next[:nz], w_next[nz:]
@@ -297,23 +417,38 @@ class ADMMEngine(Solver):
         new = ADMMState(x=sp_.solution(x, z_new), fun=state.fun, z=zn, u=un, xk=x, rho=state.rho, k=k,
                         rho_updates=state.rho_updates, extra=state.extra, aa=state.aa,
                         metrics=dict(state.metrics))
-        if k % options.check_every and k < options.maxiter:
+        new.metrics["iterations"] = k
+        check = self._is_check(k, options)
+        if problem is not None:
+            add_passes(problem, sp_.passes(nblock, int(check)))
+        if not check:
             return new
         new.fun = sp_.objective(x, z_new)
         r, s, eps_pri, eps_dual, r_scale, s_scale = sp_.residuals(x, z_new, u_new, pen, Ax, Bz_new, Bz, options)
         new.metrics.update(primal_residual=r, dual_residual=s, eps_pri=eps_pri, eps_dual=eps_dual,
                            rho=state.rho)
-        if r <= eps_pri and s <= eps_dual:
+        converged = small_relative(r, eps_pri, 1.0) and small_relative(s, eps_dual, 1.0)
+        gap = getattr(sp_, "last_gap", None)
+        if gap is not None:
+            new.metrics["duality_gap"] = gap[0]
+            converged = converged and small_relative(gap[0], gap[1], 1.0)
+        if converged:
             new.status = Status.CONVERGED
             return new
-        found = sp_.detect(x, z_new, u_new, x - state.xk, z_new - z, (u_new - u) * pen, pen, options)
+        dx = None if x_prev is None else x - x_prev
+        found = sp_.detect(x, z_new, u_new, dx, z_new - z, (u_new - u) * pen, pen, options)
         if found is not None:
             new.status, new.detail, fields = found
             new.extra = {**state.extra, "certificate": fields}
             return new
-        if (options.adaptive_rho != "none" and k % options.adaptive_rho_interval == 0
-                and state.rho_updates < options.adaptive_rho_max):
-            rho_new = self._new_rho(state.rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options)
+        if k >= options.maxiter:
+            new.status = Status.MAXITER
+            return new
+        interval = options.adaptive_rho_interval
+        due = (k // interval) > ((k - nblock) // interval) if nblock > 1 else k % interval == 0
+        if options.adaptive_rho != "none" and due and state.rho_updates < options.adaptive_rho_max:
+            rho_new = self._new_rho(state.rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options,
+                                        self._rho_scale)
             if rho_new is not None:
                 pen_new = sp_.penalty(rho_new)
                 new.u = new.u * (pen / pen_new)
@@ -325,7 +460,7 @@ class ADMMEngine(Solver):
         return new
 
     @staticmethod
-    def _new_rho(rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options):
+    def _new_rho(rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options, unit=1.0):
         if options.adaptive_rho == "balance":
             mu, tau = 10.0, 2.0
             if r > mu * s:
@@ -337,7 +472,7 @@ class ADMMEngine(Solver):
         rel_s = s / (s_scale + 1e-30)
         if rel_r == 0 or rel_s == 0:
             return None
-        rho_new = float(np.clip(rho * np.sqrt(rel_r / rel_s), 1e-6, 1e6))
+        rho_new = float(np.clip(rho * np.sqrt(rel_r / rel_s), 1e-6 * unit, 1e6 * unit))
         tol = options.adaptive_rho_tolerance
         if rho_new > tol * rho or rho_new < rho / tol:
             return rho_new
@@ -346,9 +481,24 @@ class ADMMEngine(Solver):
     def finalize(self, problem, state, options):
         sp_ = self._sp
         pen = state.extra["pen"]
+        polished = False
+        if getattr(sp_, "polish_on", False) and state.status == Status.CONVERGED:
+            out = sp_.polish(state.z, state.u, pen, options, state.metrics["primal_residual"],
+                             state.metrics["dual_residual"])
+            if out is not None:
+                state.z, state.u, r, s = out
+                state.x = sp_.solution(state.xk, state.z)
+                state.fun = sp_.objective(state.xk, state.z)
+                state.metrics.update(primal_residual=r, dual_residual=s)
+                polished = True
+            if problem is not None:
+                add_passes(problem, 2.0)
         y = state.u * pen
         state.metrics["rho"] = state.rho     # residuals and rho reach the result through metrics
         out = {"z": state.z, "y": y, "xk": state.xk, "rho_updates": state.rho_updates}
+        if getattr(sp_, "accepts_qp_options", False):
+            out["polished"] = polished
+            out["nfactor"] = sp_.nfactor
         out.update(sp_.extra(state.xk, state.z, state.u, pen))
         cert = state.extra.get("certificate")
         if cert:

@@ -18,7 +18,7 @@ __all__ = ["ADMM"]
 
 @register("admm", family="admm", options=ADMMOptions, aliases=("osqp-admm",), requires={"splitting"},
           supports={"nonsmooth", "bounds", "eq_constraints", "ineq_constraints"},
-          tol_options=("eps_abs", "eps_rel"))
+          tol_options=("eps_abs", "eps_rel"), work_unit="passes")
 class ADMM(ADMMEngine):
     """ADMM (scaled, over-relaxed, adaptive rho, Anderson) for QPs, lasso, TV and f(x)+g(z)."""
 

@@ -25,13 +25,23 @@ from ...problems.composite import CompositeProblem, as_composite
 from ...problems.models import LeastSquares, TotalVariation1D
 from ...problems.splitting import ADMMProblem
 from ._linalg import FactorCache, gram_solver
-from .engine import Splitting
+from ...linesearch import backtrack
+from ...result import Status
+from .engine import Splitting, SplittingFailure, qp_options
 
 __all__ = ["CompositeSplitting", "TVSplitting", "GenericSplitting"]
 
 
 class CompositeSplitting(Splitting):
-    """``f(x) + g(z)`` s.t. ``x = z`` for a :class:`CompositeProblem`."""
+    """``f(x) + g(z)`` s.t. ``x = z`` for a :class:`CompositeProblem`.
+
+    Stopping (Boyd et al. 2011, sec. 3.3.1, in the 2-norm) with the absolute tolerance scaled
+    to the data, so that rescaling ``X, y`` (and the regularization with them) changes
+    neither the answer nor the verdict: ``eps_abs`` is multiplied by ``|grad f(0)|_inf`` for
+    the dual residual (gradient units) and by ``|grad f(0)|_inf / L`` for the primal one
+    (units of ``x``: one gradient step from 0), ``L`` the Lipschitz constant of ``grad f``
+    (when the model has one, else 1). Both fall back to 1 when ``grad f(0) = 0``.
+    """
 
     def __init__(self, problem):
         cp = as_composite(problem)
@@ -41,6 +51,17 @@ class CompositeSplitting(Splitting):
             X, N = self.f.X, self.f.n_samples
             self._Xty = np.asarray(X.T @ self.f.y).ravel() / N
             self.cache = FactorCache(gram_solver(X, 1.0 / N))
+            g0 = -self._Xty
+        else:
+            g0 = np.asarray(self.f.grad(np.zeros(self.f.n)), dtype=float)
+        g0n = float(np.max(np.abs(g0), initial=0.0))
+        lip = getattr(self.f, "lipschitz", None)
+        L = float(lip()) if callable(lip) else 1.0
+        if np.isfinite(g0n) and g0n > 0 and np.isfinite(L) and L > 0:
+            self.abs_scale_dual, self.abs_scale_primal = g0n, g0n / L
+        if callable(lip) and np.isfinite(L) and L > 0:
+            self.rho_scale = L
+        self._njev_seen = self.f.counts.get("njev", 0)
 
     def x_update(self, z, u, pen, x_prev):
         v = z - u
@@ -57,40 +78,73 @@ class CompositeSplitting(Splitting):
     def solution(self, x, z):
         return z
 
+    def passes(self, iterations: int, checks: int) -> float:
+        """Least squares: one pass per x-update (a solve with the cached Gram factor) and half
+        a pass (one product with ``X``) per objective evaluation at a check. Other smooth ``f``:
+        the inner solver's gradient evaluations (each one full pass)."""
+        if self.quadratic:
+            return float(iterations) + 0.5 * float(checks)
+        now = self.f.counts.get("njev", 0)
+        done, self._njev_seen = now - self._njev_seen, now
+        return float(done)
+
 
 def _prox_smooth(f, v, rho, x, tol=1e-12, maxiter=50):
-    r"""``argmin_x f(x) + rho/2 |x - v|^2`` by damped Newton (Armijo backtracking)."""
+    r"""``argmin_x f(x) + rho/2 |x - v|^2`` by damped Newton (:func:`numopt.linesearch.backtrack`
+    on the subproblem's objective), or L-BFGS-B when ``f`` has no Hessian.
+
+    Every inner result is checked: a non-finite value raises :class:`SplittingFailure` with
+    ``Status.NUMERICAL_ERROR``, an inner solver that stops short of its tolerance with
+    ``Status.INNER_MAXITER`` (or ``LINE_SEARCH_FAILED``), so the run ends at the last good
+    iterate instead of using an unconverged subproblem solution.
+    """
+    def phi_of(w):
+        fw, gw = f.fun_and_grad(w)
+        d = w - v
+        return float(fw) + 0.5 * rho * float(d @ d), np.asarray(gw, dtype=float) + rho * d
+
+    def small(g, w):
+        return float(np.max(np.abs(g), initial=0.0)) <= tol * max(1.0, float(np.max(np.abs(w), initial=0.0)))
+
     if "hess" not in f.oracles:
         from scipy.optimize import minimize
-
-        def phi(w):
-            fw, gw = f.fun_and_grad(w)
-            d = w - v
-            return fw + 0.5 * rho * float(d @ d), gw + rho * d
-        return minimize(phi, x, jac=True, method="L-BFGS-B",
-                        options={"gtol": tol, "ftol": 0.0, "maxiter": 500}).x
+        res = minimize(phi_of, x, jac=True, method="L-BFGS-B",
+                       options={"gtol": tol, "ftol": 0.0, "maxiter": 500})
+        xs = np.asarray(res.x, dtype=float)
+        fs, gs = phi_of(xs)
+        if not (np.isfinite(fs) and np.all(np.isfinite(gs)) and np.all(np.isfinite(xs))):
+            raise SplittingFailure(Status.NUMERICAL_ERROR, "non-finite objective or gradient in the x-update "
+                                   "(inner L-BFGS-B)")
+        gmax = float(np.max(np.abs(gs), initial=0.0))
+        if not res.success and gmax > 1e-6 * max(1.0, float(np.max(np.abs(xs), initial=0.0))):
+            status = Status.INNER_MAXITER if res.nit >= 500 else Status.LINE_SEARCH_FAILED
+            raise SplittingFailure(status, f"inner L-BFGS-B of the x-update failed ({res.message}); "
+                                   f"gradient norm {gmax:.2e}")
+        return xs
     x = np.array(x, dtype=float)
-    fx, gx = f.fun_and_grad(x)
-    phi = fx + 0.5 * rho * float((x - v) @ (x - v))
+    phi, g = phi_of(x)
+    if not (np.isfinite(phi) and np.all(np.isfinite(g))):
+        raise SplittingFailure(Status.NUMERICAL_ERROR, "non-finite objective or gradient in the x-update")
     for _ in range(maxiter):
-        g = gx + rho * (x - v)
-        gn = float(np.max(np.abs(g)))
-        if gn <= tol * max(1.0, float(np.max(np.abs(x)))):
-            break
-        H = f.hess(x) + rho * np.eye(x.size)
-        d = -sla.solve(H, g, assume_a="pos", check_finite=False)
-        t, slope = 1.0, float(g @ d)
-        while True:
-            xn = x + t * d
-            fn, gxn = f.fun_and_grad(xn)
-            phin = fn + 0.5 * rho * float((xn - v) @ (xn - v))
-            if phin <= phi + 1e-4 * t * slope or t < 1e-10:
-                break
-            t *= 0.5
-        if phin >= phi and t < 1e-10:
-            break
-        x, fx, gx, phi = xn, fn, gxn, phin
-    return x
+        if small(g, x):
+            return x
+        H = f.hess(x)
+        if not np.all(np.isfinite(H)):
+            raise SplittingFailure(Status.NUMERICAL_ERROR, "non-finite Hessian in the x-update")
+        try:
+            d = -sla.solve(H + rho * np.eye(x.size), g, assume_a="pos", check_finite=False)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise SplittingFailure(Status.SINGULAR, f"x-update Newton system: {exc}") from None
+        ls = backtrack(lambda t: phi_of(x + t * d), phi, float(g @ d))
+        if not ls.success:
+            if float(np.max(np.abs(g), initial=0.0)) <= 1e-8 * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+                return x                 # at rounding level: the subproblem is solved
+            raise SplittingFailure(Status.LINE_SEARCH_FAILED, "x-update Newton line search failed")
+        x = x + ls.alpha * d
+        phi, g = ls.value, ls.payload
+    if small(g, x) or float(np.max(np.abs(g), initial=0.0)) <= 1e-8 * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+        return x
+    raise SplittingFailure(Status.INNER_MAXITER, f"x-update Newton did not converge in {maxiter} steps")
 
 
 class TVSplitting(Splitting):
@@ -135,6 +189,13 @@ class TVSplitting(Splitting):
 
     def objective(self, x, z):
         return 0.5 * float(np.sum((x - self.b) ** 2)) + self.lam * float(np.sum(np.abs(np.diff(x))))
+
+    @property
+    def abs_scale_primal(self):
+        # units of D x (and of b): the data's magnitude, so rescaling b rescales the tolerance
+        return max(float(np.max(np.abs(self.b), initial=0.0)), 1e-300)
+
+    abs_scale_dual = abs_scale_primal
 
 
 class GenericSplitting(Splitting):
@@ -181,7 +242,7 @@ def make_splitting(problem, options) -> Splitting:
     from ...problems.models import QP
     from .qp import QPSplitting
     if isinstance(problem, QP):
-        return QPSplitting(problem, sigma=options.sigma, scaling=options.scaling)
+        return QPSplitting(problem, **qp_options(options))
     if isinstance(problem, TotalVariation1D):
         return TVSplitting(problem)
     if isinstance(problem, ADMMProblem):
