@@ -23,11 +23,17 @@ step (option ``step``). They differ in ``Phi`` and ``d``:
 
 Stopping (scale-aware, :func:`numopt.stopping.small_relative`): the outer gradient mapping
 ``||G(x)|| = L ||x - Pi_X(x - d/L)||`` against its value at ``x0`` (``gtol``); inner loops
-on their gradient mapping against the first non-zero one of the same loop (``inner_gtol``;
-the penalty method also multiplies by ``sigma/sigma0`` since its hypergradient divides the
-inner errors by ``sigma``). An inner loop that does not converge, a CG failure or a
-non-finite oracle ends the run (``INNER_MAXITER`` / ``NUMERICAL_ERROR``) at the last good
-iterate, never with success.
+on their gradient mapping with the factor ``max(inner_gtol, inner_adaptive * G_k / G_0)``
+times a reference: for AID the first non-zero mapping of the same loop; for the penalty
+method ``sigma ||grad_y f(x0, y0)||``, the size of the residual that separates ``y_sigma``
+from ``z`` (its hypergradient divides the inner errors by ``sigma``), floored at rounding
+(``1e3 eps`` times the loop's first mapping). Outer steps use backtracking on the merit
+except where the decrease the last accepted ``L`` promises, ``L/2 ||x+ - x||^2``, is below
+the merit's rounding level (``100 eps (|f| + (|g(y)| + |g(z)|)/sigma)`` for the penalty
+merit): there the step ``1/L`` is taken without a value test (counted in
+``res.noise_steps``) and the gradient mapping alone decides. An inner loop that does not
+converge, a CG failure or a non-finite oracle ends the run (``INNER_MAXITER`` /
+``NUMERICAL_ERROR``) at the last good iterate, never with success.
 
 AID and ITD refuse a constrained lower level (structure ``lower_constraints``): implicit
 differentiation of ``argmin_{y in Y}`` does not apply there.
