@@ -7,7 +7,8 @@ import numopt
 from numopt.options import make_options
 from numopt.problems import prox
 from numopt.problems.bilevel import (Bilevel, box_bilevel, digits_hyper_cleaning, double_well_bilevel,
-                                     quadratic_bilevel, ridge_hyperparameter)
+                                     libsvm_hyper_cleaning, logreg_hyperparameter, quadratic_bilevel,
+                                     ridge_hyperparameter)
 from numopt.result import Status
 from numopt.solvers.bilevel.solver import (AIDOptions, BilevelAID, BilevelITD, BilevelPenalty, ITDOptions,
                                            PenaltyOptions)
@@ -256,3 +257,77 @@ def test_methods_registered_in_the_bilevel_family():
                                                      "bilevel-penalty-sl"}
     assert numopt.methods(problem=box_bilevel()) == ["bilevel-penalty"]
     assert "bilevel-penalty-sl" in numopt.methods(problem=quadratic_bilevel(2, 3, n_samples=4))
+
+
+# --- bad input names the callable ---------------------------------------------------------------------
+
+def test_wrong_gradient_shapes_and_values_name_the_callable():
+    base = quadratic_bilevel(2, 3, seed=0)
+    kw = dict(dim_x=2, dim_y=3, grad_f=base._gf, grad_g=base._gg, hvp_g=base._hg)
+    bad_gg = Bilevel(base._f, base._g, **{**kw, "grad_g": lambda x, y: (np.zeros(2), np.zeros(4))})
+    with pytest.raises(ValueError, match=r"grad_g must return a pair .*shape \(3,\).*got shapes \(2,\) and \(4,\)"):
+        numopt.minimize(bad_gg, method="bilevel-penalty")
+    bad_gf = Bilevel(base._f, base._g, **{**kw, "grad_f": lambda x, y: np.zeros(5)})
+    with pytest.raises(ValueError, match="grad_f must return a pair"):
+        numopt.minimize(bad_gf, method="bilevel-aid")
+    bad_hvp = Bilevel(base._f, base._g, **{**kw, "hvp_g": lambda x, y, v: (np.zeros(3), np.zeros(3))})
+    with pytest.raises(ValueError, match="hvp_g must return a pair"):
+        numopt.minimize(bad_hvp, method="bilevel-itd")
+    bad_f = Bilevel(lambda x, y: np.ones(2), base._g, **kw)
+    with pytest.raises(ValueError, match="f must return a float"):
+        numopt.minimize(bad_f, method="bilevel-penalty")
+    nan_g = Bilevel(base._f, lambda x, y: np.nan, **kw)          # a status at x0, naming the oracle
+    r = numopt.minimize(nan_g, method="bilevel-penalty")
+    assert r.status == Status.NUMERICAL_ERROR and not r.success and r.nit == 0 and "g returned nan" in r.message
+    with pytest.raises(TypeError, match="grad_g must be callable"):
+        Bilevel(base._f, base._g, **{**kw, "grad_g": 3})
+    with pytest.raises(ValueError, match="dim_y must be a positive integer"):
+        Bilevel(base._f, base._g, **{**kw, "dim_y": 0})
+    with pytest.raises(TypeError, match="y_set must be a projection"):
+        Bilevel(base._f, base._g, **kw, y_set=prox.L1(1.0))
+    with pytest.raises(ValueError, match="y0 must lie in y_set"):
+        Bilevel(base._f, base._g, **kw, y_set=prox.NonNegative(), y0=[-1.0, 0.0, 0.0])
+
+
+def test_public_exports():
+    import numopt.problems as P
+    assert P.Bilevel is Bilevel and issubclass(P.BilevelFiniteSum, Bilevel)
+    assert P.bilevel.quadratic_bilevel is quadratic_bilevel
+
+
+# --- applications: hypergradients against finite differences of scipy lower solves --------------------
+
+def _fd_hypergrad(p, x, coords, h=1e-5):
+    """Central differences of F(x) = f(x, y*(x)), y* by scipy's L-BFGS-B (Bilevel.solve_lower)."""
+    out = []
+    for j in coords:
+        e = np.zeros_like(x)
+        e[j] = h
+        out.append((p.fun(x + e) - p.fun(x - e)) / (2 * h))
+    return np.array(out)
+
+
+def test_logreg_hyperparameter_hypergradients_against_finite_differences(numopt_data):
+    from numopt.datasets import load_libsvm
+    X, y = load_libsvm("heart_scale")
+    X = np.asarray(X.toarray())
+    p = logreg_hyperparameter(X[:120], y[:120], X[120:], y[120:], x_bounds=(np.log(1e-3), np.log(1e2)))
+    assert p.n_components_g == 120 and "finite_sum" in p.oracles
+    x = np.log(np.linspace(0.02, 0.5, X.shape[1]))
+    coords = [0, 4, 9]
+    fd = _fd_hypergrad(p, x, coords, h=1e-4)                  # (1e-5 is below the lower solve's accuracy)
+    aid = _state(BilevelAID, AIDOptions, p, x, inner_gtol=1e-12, inner_adaptive=0.0).d
+    np.testing.assert_allclose(aid[coords], fd, rtol=1e-4, atol=1e-8)
+    pen = _state(BilevelPenalty, PenaltyOptions, p, x, sigma=1e-3, inner_gtol=1e-12, inner_adaptive=0.0).d
+    assert np.linalg.norm(pen[coords] - fd) <= 2e-2 * np.linalg.norm(fd)            # O(sigma)
+
+
+def test_libsvm_hyper_cleaning_builds_and_its_hypergradient_is_right(numopt_data):
+    p = libsvm_hyper_cleaning("german.numer", n_train=60, n_val=40, noise=0.4, reg=1e-2, seed=0)
+    assert p.dim_x == 60 and p.dim_y == 25 * 2 and p.corrupted.sum() == 24
+    x = np.zeros(60)
+    coords = [0, 17, 42]
+    fd = _fd_hypergrad(p, x, coords, h=1e-4)
+    aid = _state(BilevelAID, AIDOptions, p, x, inner_gtol=1e-12, inner_adaptive=0.0).d
+    np.testing.assert_allclose(aid[coords], fd, rtol=1e-3, atol=1e-9)
+    assert 0.0 <= p.test_accuracy(p.fit()) <= 1.0
