@@ -331,3 +331,15 @@ def test_libsvm_hyper_cleaning_builds_and_its_hypergradient_is_right(numopt_data
     aid = _state(BilevelAID, AIDOptions, p, x, inner_gtol=1e-12, inner_adaptive=0.0).d
     np.testing.assert_allclose(aid[coords], fd, rtol=1e-3, atol=1e-9)
     assert 0.0 <= p.test_accuracy(p.fit()) <= 1.0
+
+
+def test_bench_source_builds_and_the_runner_reference_is_independent():
+    from numopt.bench.sources import get_source
+    src = get_source("bilevel")
+    bp = src.build("quadratic", dim_x=2, dim_y=4, seed=0)
+    p = bp.problem
+    assert bp.f_ref == pytest.approx(p.fun(p.x_star), rel=1e-8)         # F_star = F(x*) by a scipy lower solve
+    assert src.build("box").f_ref == pytest.approx(box_bilevel().fun(np.array([0.5])), abs=1e-10)
+    assert src.build("ridge-diabetes").problem.bounds is not None
+    with pytest.raises(ValueError, match="unknown bilevel problem"):
+        src.select(["nope"])

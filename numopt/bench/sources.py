@@ -19,6 +19,7 @@ Built-in sources (each imported lazily, on first use):
 ``libsvm`` LIBSVM data sets as learning problems (``numopt.datasets``)
 ``ot``     entropic OT instances (``numopt.ot_generators``)
 ``lipschitz`` random networks for ``lipsdp`` (``numopt.solvers.lipsdp.bench``)
+``bilevel`` bilevel programs (``numopt.solvers.bilevel.bench``)
 =========  ====================================================================
 
 Solver families add their own generators with :func:`register_source` (an object or a
@@ -63,6 +64,7 @@ _SOURCES: dict[str, Any] = {
     "libsvm": "numopt.bench.sources:LibsvmSource",
     "ot": "numopt.ot_generators:OTSource",
     "lipschitz": "numopt.solvers.lipsdp.bench:LipschitzSource",
+    "bilevel": "numopt.solvers.bilevel.bench:BilevelSource",
 }
 _RESOLVED: dict[str, Any] = {}
 
