@@ -71,8 +71,9 @@ class BilevelOptions(DriverOptions):
     maxiter: int = opt(500, "Maximum number of outer iterations.", kind=int)
     gtol: float = opt(1e-6, "Stop when the outer gradient mapping's 2-norm is <= gtol times its value at x0.",
                       kind=(int, float))
-    inner_gtol: float = opt(1e-9, "Inner loops stop when their gradient mapping is <= inner_gtol times the "
-                            "first non-zero one of the same loop.", kind=(int, float))
+    inner_gtol: float = opt(1e-9, "Inner loops stop when their gradient mapping is <= inner_gtol times a "
+                            "reference: the first non-zero one of the same loop (bilevel-penalty: "
+                            "sigma ||grad_y f(x0, y0)||).", kind=(int, float))
     inner_maxiter: int = opt(10000, "Iteration cap of each inner loop (reaching it ends the run: INNER_MAXITER).",
                              kind=int)
     inner_adaptive: float = opt(1e-3, "Inexact early inner solves: the inner tolerance factor is "
