@@ -7,7 +7,8 @@ import numopt
 from numopt.options import make_options
 from numopt.problems import prox
 from numopt.problems.bilevel import (Bilevel, box_bilevel, digits_hyper_cleaning, double_well_bilevel,
-                                     quadratic_bilevel, ridge_hyperparameter)
+                                     libsvm_hyper_cleaning, logreg_hyperparameter, quadratic_bilevel,
+                                     ridge_hyperparameter)
 from numopt.result import Status
 from numopt.solvers.bilevel.solver import (AIDOptions, BilevelAID, BilevelITD, BilevelPenalty, ITDOptions,
                                            PenaltyOptions)
@@ -86,21 +87,58 @@ def test_hypergradients_against_the_closed_form_ridge():
     assert np.all((ratios > 0.05) & (ratios < 0.2)), ratios          # O(sigma): ~10x per decade
 
 
-def test_upper_bounds_against_scipy_lbfgsb_on_the_reduced_problem():
-    p = quadratic_bilevel(3, 5, seed=3, x_bounds=(-0.2, 0.2))
+def _penalty_box_qp(p, sigma, lo, hi):
+    """The exact minimizer of psi_sigma over a box for the quadratic family, by scipy's lsq_linear.
+
+    With ``M = A^{-1} (A + sigma I)^{-1}``, ``psi_sigma`` is the quadratic with Hessian
+    ``H = D + B^T M B`` and linear term ``q = d - B^T M a - B^T (A + sigma I)^{-1} c``.
+    """
+    from scipy.optimize import lsq_linear
+    A, B, a, c, D, d = p.A, p.B, p.a, p.c, p.D, p.d
+    As = A + sigma * np.eye(A.shape[0])
+    M = np.linalg.solve(A, np.linalg.inv(As))
+    H = D + B.T @ M @ B
+    q = d - B.T @ M @ a - B.T @ np.linalg.solve(As, c)
+    R = np.linalg.cholesky(0.5 * (H + H.T)).T                    # H = R^T R
+    return lsq_linear(R, -np.linalg.solve(R.T, q), bounds=(lo, hi), method="bvls", tol=1e-15).x
+
+
+@pytest.mark.parametrize("seed, lo, hi, sigma", [(3, -0.2, 0.2, 1e-4),      # every bound active
+                                                 (4, -0.5, 0.3, 1e-2), (4, -0.5, 0.3, 1e-4),
+                                                 (3, -1.0, 1.0, 1e-5)])
+def test_upper_bounds_against_scipy_on_the_reduced_and_penalty_problems(seed, lo, hi, sigma):
+    # Regression: sigma = 1e-4 with active x bounds ended LINE_SEARCH_FAILED far from the solution
+    # (G = 1.96 at iteration 10): the inner tolerances did not scale with sigma, so the
+    # hypergradient (a difference quotient over sigma) disagreed with the merit.
+    p = quadratic_bilevel(3, 5, seed=seed, x_bounds=(lo, hi))
     F = lambda x: p.f(x, p.y_of(x))
-    ref = sp_minimize(F, np.zeros(3), jac=p.hypergrad_exact, method="L-BFGS-B", bounds=[(-0.2, 0.2)] * 3,
-                      options={"gtol": 1e-12, "ftol": 1e-15})
-    assert np.any(np.isclose(np.abs(ref.x), 0.2))                         # some bound is active
-    for method in ("bilevel-aid", pytest.param("bilevel-penalty") and "bilevel-penalty"):
-        if method == "bilevel-penalty":
-            pytest.xfail("known defect: bilevel-penalty with sigma=1e-4 and active upper bounds ends in "
-                         "LINE_SEARCH_FAILED (outer backtracking on psi_sigma); not yet diagnosed")
-        r = numopt.minimize(p, method=method, options={"gtol": 1e-10, "sigma": 1e-4} if method == "bilevel-penalty"
-                            else {"gtol": 1e-10})
-        assert r.success
-        assert np.all(np.abs(r.x) <= 0.2 + 1e-15)
-        np.testing.assert_allclose(r.x, ref.x, atol=1e-6 if method == "bilevel-aid" else 2e-4)
+    ref = sp_minimize(F, np.zeros(3), jac=p.hypergrad_exact, method="L-BFGS-B", bounds=[(lo, hi)] * 3,
+                      options={"gtol": 1e-13, "ftol": 1e-16}).x
+    active = np.isclose(ref, lo) | np.isclose(ref, hi)
+    assert active.any()                                                   # some bound is active
+    aid = numopt.minimize(p, method="bilevel-aid", options={"gtol": 1e-10})
+    assert aid.success and np.all((aid.x >= lo) & (aid.x <= hi))
+    np.testing.assert_allclose(aid.x, ref, atol=1e-6)
+    r = numopt.minimize(p, method="bilevel-penalty", options={"gtol": 1e-10, "sigma": sigma})
+    assert r.success, r.message
+    assert np.all((r.x >= lo) & (r.x <= hi))
+    np.testing.assert_allclose(r.x, _penalty_box_qp(p, sigma, lo, hi), atol=1e-8)   # the penalty solution
+    err = np.max(np.abs(r.x - ref))
+    assert err <= sigma                                                   # O(sigma) from the bilevel one
+    assert np.array_equal(np.isclose(r.x, lo) | np.isclose(r.x, hi), active)
+
+
+def test_small_fixed_sigma_is_solved_below_the_merit_resolution():
+    # psi_sigma's rounding level is ~eps |g| / sigma; near the solution the value test cannot
+    # resolve the decrease, and the steps are taken with the last verified L (noise_steps)
+    p = quadratic_bilevel(3, 5, seed=4, x_bounds=(-1.0, 1.0))            # interior solution
+    sigma = 1e-5
+    r = numopt.minimize(p, method="bilevel-penalty", options={"gtol": 1e-10, "sigma": sigma})
+    assert r.success and r.noise_steps > 0
+    assert r.hypergrad_norm <= 1e-10 * 2.0
+    xs = _penalty_box_qp(p, sigma, -1.0, 1.0)
+    assert np.all(np.abs(xs) < 1.0)
+    np.testing.assert_allclose(r.x, xs, atol=1e-6)
 
 
 # --- many lower-level solutions ------------------------------------------------------------------
@@ -219,3 +257,89 @@ def test_methods_registered_in_the_bilevel_family():
                                                      "bilevel-penalty-sl"}
     assert numopt.methods(problem=box_bilevel()) == ["bilevel-penalty"]
     assert "bilevel-penalty-sl" in numopt.methods(problem=quadratic_bilevel(2, 3, n_samples=4))
+
+
+# --- bad input names the callable ---------------------------------------------------------------------
+
+def test_wrong_gradient_shapes_and_values_name_the_callable():
+    base = quadratic_bilevel(2, 3, seed=0)
+    kw = dict(dim_x=2, dim_y=3, grad_f=base._gf, grad_g=base._gg, hvp_g=base._hg)
+    bad_gg = Bilevel(base._f, base._g, **{**kw, "grad_g": lambda x, y: (np.zeros(2), np.zeros(4))})
+    with pytest.raises(ValueError, match=r"grad_g must return a pair .*shape \(3,\).*got shapes \(2,\) and \(4,\)"):
+        numopt.minimize(bad_gg, method="bilevel-penalty")
+    bad_gf = Bilevel(base._f, base._g, **{**kw, "grad_f": lambda x, y: np.zeros(5)})
+    with pytest.raises(ValueError, match="grad_f must return a pair"):
+        numopt.minimize(bad_gf, method="bilevel-aid")
+    bad_hvp = Bilevel(base._f, base._g, **{**kw, "hvp_g": lambda x, y, v: (np.zeros(3), np.zeros(3))})
+    with pytest.raises(ValueError, match="hvp_g must return a pair"):
+        numopt.minimize(bad_hvp, method="bilevel-itd")
+    bad_f = Bilevel(lambda x, y: np.ones(2), base._g, **kw)
+    with pytest.raises(ValueError, match="f must return a float"):
+        numopt.minimize(bad_f, method="bilevel-penalty")
+    nan_g = Bilevel(base._f, lambda x, y: np.nan, **kw)          # a status at x0, naming the oracle
+    r = numopt.minimize(nan_g, method="bilevel-penalty")
+    assert r.status == Status.NUMERICAL_ERROR and not r.success and r.nit == 0 and "g returned nan" in r.message
+    with pytest.raises(TypeError, match="grad_g must be callable"):
+        Bilevel(base._f, base._g, **{**kw, "grad_g": 3})
+    with pytest.raises(ValueError, match="dim_y must be a positive integer"):
+        Bilevel(base._f, base._g, **{**kw, "dim_y": 0})
+    with pytest.raises(TypeError, match="y_set must be a projection"):
+        Bilevel(base._f, base._g, **kw, y_set=prox.L1(1.0))
+    with pytest.raises(ValueError, match="y0 must lie in y_set"):
+        Bilevel(base._f, base._g, **kw, y_set=prox.NonNegative(), y0=[-1.0, 0.0, 0.0])
+
+
+def test_public_exports():
+    import numopt.problems as P
+    assert P.Bilevel is Bilevel and issubclass(P.BilevelFiniteSum, Bilevel)
+    assert P.bilevel.quadratic_bilevel is quadratic_bilevel
+
+
+# --- applications: hypergradients against finite differences of scipy lower solves --------------------
+
+def _fd_hypergrad(p, x, coords, h=1e-5):
+    """Central differences of F(x) = f(x, y*(x)), y* by scipy's L-BFGS-B (Bilevel.solve_lower)."""
+    out = []
+    for j in coords:
+        e = np.zeros_like(x)
+        e[j] = h
+        out.append((p.fun(x + e) - p.fun(x - e)) / (2 * h))
+    return np.array(out)
+
+
+def test_logreg_hyperparameter_hypergradients_against_finite_differences(numopt_data):
+    from numopt.datasets import load_libsvm
+    X, y = load_libsvm("heart_scale")
+    X = np.asarray(X.toarray())
+    p = logreg_hyperparameter(X[:120], y[:120], X[120:], y[120:], x_bounds=(np.log(1e-3), np.log(1e2)))
+    assert p.n_components_g == 120 and "finite_sum" in p.oracles
+    x = np.log(np.linspace(0.02, 0.5, X.shape[1]))
+    coords = [0, 4, 9]
+    fd = _fd_hypergrad(p, x, coords, h=1e-4)                  # (1e-5 is below the lower solve's accuracy)
+    aid = _state(BilevelAID, AIDOptions, p, x, inner_gtol=1e-12, inner_adaptive=0.0).d
+    np.testing.assert_allclose(aid[coords], fd, rtol=1e-4, atol=1e-8)
+    pen = _state(BilevelPenalty, PenaltyOptions, p, x, sigma=1e-3, inner_gtol=1e-12, inner_adaptive=0.0).d
+    assert np.linalg.norm(pen[coords] - fd) <= 2e-2 * np.linalg.norm(fd)            # O(sigma)
+
+
+def test_libsvm_hyper_cleaning_builds_and_its_hypergradient_is_right(numopt_data):
+    p = libsvm_hyper_cleaning("german.numer", n_train=60, n_val=40, noise=0.4, reg=1e-2, seed=0)
+    assert p.dim_x == 60 and p.dim_y == 25 * 2 and p.corrupted.sum() == 24
+    x = np.zeros(60)
+    coords = [0, 17, 42]
+    fd = _fd_hypergrad(p, x, coords, h=1e-4)
+    aid = _state(BilevelAID, AIDOptions, p, x, inner_gtol=1e-12, inner_adaptive=0.0).d
+    np.testing.assert_allclose(aid[coords], fd, rtol=1e-3, atol=1e-9)
+    assert 0.0 <= p.test_accuracy(p.fit()) <= 1.0
+
+
+def test_bench_source_builds_and_the_runner_reference_is_independent():
+    from numopt.bench.sources import get_source
+    src = get_source("bilevel")
+    bp = src.build("quadratic", dim_x=2, dim_y=4, seed=0)
+    p = bp.problem
+    assert bp.f_ref == pytest.approx(p.fun(p.x_star), rel=1e-8)         # F_star = F(x*) by a scipy lower solve
+    assert src.build("box").f_ref == pytest.approx(box_bilevel().fun(np.array([0.5])), abs=1e-10)
+    assert src.build("ridge-diabetes").problem.bounds is not None
+    with pytest.raises(ValueError, match="unknown bilevel problem"):
+        src.select(["nope"])

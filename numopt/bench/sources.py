@@ -11,17 +11,18 @@ and an optional ``available() -> str | None`` (``None`` when usable, else the re
 
 Built-in sources (each imported lazily, on first use):
 
-=========  ====================================================================
-``models`` random least squares / lasso / logistic regression / QP instances from
-           the shared templates and the Rosenbrock function (no dependencies)
-``hs``     the Hock-Schittkowski problems (``numopt.problems.hs``)
-``cutest`` CUTEst problems through S2MPJ or pycutest (``numopt.bench.cutest``)
-``libsvm`` LIBSVM data sets as learning problems (``numopt.datasets``)
-``ot``     entropic OT instances (``numopt.ot_generators``)
-``lipschitz`` random networks for ``lipsdp`` (``numopt.solvers.lipsdp.bench``)
-``maros-meszaros`` the Maros-Meszaros convex QPs through S2MPJ, sparse
-           (``numopt.bench.maros_meszaros``)
-=========  ====================================================================
+==================  ======================================================================
+``models``          random least squares / lasso / logistic regression / QP instances from
+                    the shared templates and the Rosenbrock function (no dependencies)
+``hs``              the Hock-Schittkowski problems (``numopt.problems.hs``)
+``cutest``          CUTEst problems through S2MPJ or pycutest (``numopt.bench.cutest``)
+``libsvm``          LIBSVM data sets as learning problems (``numopt.datasets``)
+``ot``              entropic OT instances (``numopt.ot_generators``)
+``lipschitz``       random networks for ``lipsdp`` (``numopt.solvers.lipsdp.bench``)
+``maros-meszaros``  the Maros-Meszaros convex QPs through S2MPJ, sparse
+                    (``numopt.bench.maros_meszaros``)
+``bilevel``         bilevel programs (``numopt.solvers.bilevel.bench``)
+==================  ======================================================================
 
 Solver families add their own generators with :func:`register_source` (an object or a
 lazy ``"module:attribute"`` string), without editing the runner::
@@ -66,6 +67,7 @@ _SOURCES: dict[str, Any] = {
     "ot": "numopt.ot_generators:OTSource",
     "lipschitz": "numopt.solvers.lipsdp.bench:LipschitzSource",
     "maros-meszaros": "numopt.bench.maros_meszaros:MMSource",
+    "bilevel": "numopt.solvers.bilevel.bench:BilevelSource",
 }
 _RESOLVED: dict[str, Any] = {}
 

@@ -1,9 +1,11 @@
 """Problem objects: the protocol, proximal operators and shared model templates.
 
 See :mod:`numopt.problems.base` for the protocol (``structure`` and ``oracles``).
-The Hock-Schittkowski collection is in :mod:`numopt.problems.hs`.
+The Hock-Schittkowski collection is in :mod:`numopt.problems.hs`; the bilevel builders
+(quadratic, double well, ridge/logistic hyperparameters, hyper-cleaning) in :mod:`numopt.problems.bilevel`.
 """
 from .base import Objective, Problem, SmoothProblem
+from .bilevel import Bilevel, BilevelFiniteSum
 from .composite import CompositeProblem, as_composite
 from .constrained import ConstrainedProblem, ScipyConstrainedProblem, normalize_bounds
 from .constrained_logreg import ConstrainedLogisticRegression
@@ -19,7 +21,7 @@ from .dag import DAGScore
 from .ot import EntropicOT
 from .pde import PoissonControl
 from .splitting import ADMMProblem, ConsensusProblem, FederatedWLS, make_federated_wls, make_scenario_consensus
-from . import prox
+from . import bilevel, prox
 
 __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_composite",
            "ConstrainedProblem", "ScipyConstrainedProblem", "normalize_bounds", "FiniteSum",
@@ -29,4 +31,5 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
            "MonotoneInclusion", "LinearFiniteSumInclusion", "MatrixGame", "BoxLeastSquares", "BilinearGame",
            "OperatorInclusion", "policeman_burglar",
-           "Network", "Activation", "prox"]
+           "Network", "Activation", "prox",
+           "Bilevel", "BilevelFiniteSum", "bilevel"]

@@ -466,7 +466,7 @@ def _labels(y, n, name):
     return y
 
 
-def ridge_hyperparameter(X, y, X_val, y_val, *, x0=None, name=None) -> Bilevel:
+def ridge_hyperparameter(X, y, X_val, y_val, *, x0=None, x_bounds=None, name=None) -> Bilevel:
     r"""Per-feature ridge weights chosen on a validation set (closed-form lower level).
 
     .. math::
@@ -475,6 +475,8 @@ def ridge_hyperparameter(X, y, X_val, y_val, *, x0=None, name=None) -> Bilevel:
 
     so ``w*(x) = (X^T X / n + diag(e^x))^{-1} X^T y / n`` and the hypergradient is
     ``grad F(x)_j = -e^{x_j} w*_j [H^{-1} grad_w f]_j`` (``problem.hypergrad_exact``).
+    ``x_bounds`` (optional) bounds the log-weights: without it a weight whose feature does not
+    help the validation loss drifts to ``+inf`` and the outer problem has no minimizer.
     """
     X, Xv = _dense(X, "X"), _dense(X_val, "X_val")
     n, d = X.shape
@@ -505,7 +507,7 @@ def ridge_hyperparameter(X, y, X_val, y_val, *, x0=None, name=None) -> Bilevel:
 
     from ..linalg import spectral_norm_sq
     L = spectral_norm_sq(X) / n
-    p = Bilevel(f, g, dim_x=d, dim_y=d, grad_f=grad_f, grad_g=grad_g, hvp_g=hvp_g, x0=x0,
+    p = Bilevel(f, g, dim_x=d, dim_y=d, grad_f=grad_f, grad_g=grad_g, hvp_g=hvp_g, x0=x0, x_bounds=x_bounds,
                 lipschitz_fy=spectral_norm_sq(Xv) / m, lipschitz_gy=None, name=name or f"ridge-hyper-{n}x{d}")
     p._L_data = L
 
@@ -529,7 +531,7 @@ def _sigmoid(t):
     return expit(t)
 
 
-def logreg_hyperparameter(X, y, X_val, y_val, *, x0=None, name=None) -> BilevelFiniteSum:
+def logreg_hyperparameter(X, y, X_val, y_val, *, x0=None, x_bounds=None, name=None) -> BilevelFiniteSum:
     r"""Per-feature ``exp(x_j)`` ridge weights of a binary logistic regression (benchopt's ijcnn1 setup).
 
     .. math::
@@ -537,7 +539,7 @@ def logreg_hyperparameter(X, y, X_val, y_val, *, x0=None, name=None) -> BilevelF
         f(x, w) = \tfrac1m \sum_i \log(1 + e^{-y^{val}_i (a^{val}_i)^T w}),
 
     labels ``+-1``. A finite sum at both levels (components: samples; the ridge term is part of
-    every lower component).
+    every lower component). ``x_bounds`` as in :func:`ridge_hyperparameter`.
     """
     X, Xv = _dense(X, "X"), _dense(X_val, "X_val")
     n, d = X.shape
@@ -573,7 +575,7 @@ def logreg_hyperparameter(X, y, X_val, y_val, *, x0=None, name=None) -> BilevelF
         hvp_g=hvp_g,
         grad_f_batch=lambda x, w, idx: (np.zeros(d), loss_grad(Xv[idx], yv[idx], w)),
         grad_g_batch=lambda x, w, idx: (0.5 * np.exp(x) * w * w, loss_grad(X[idx], y[idx], w) + np.exp(x) * w),
-        n_components_f=m, n_components_g=n, x0=x0,
+        n_components_f=m, n_components_g=n, x0=x0, x_bounds=x_bounds,
         lipschitz_fy=0.25 * spectral_norm_sq(Xv) / m, name=name or f"logreg-hyper-{n}x{d}")
     p._L_data = 0.25 * spectral_norm_sq(X) / n
     return p

@@ -23,11 +23,17 @@ step (option ``step``). They differ in ``Phi`` and ``d``:
 
 Stopping (scale-aware, :func:`numopt.stopping.small_relative`): the outer gradient mapping
 ``||G(x)|| = L ||x - Pi_X(x - d/L)||`` against its value at ``x0`` (``gtol``); inner loops
-on their gradient mapping against the first non-zero one of the same loop (``inner_gtol``;
-the penalty method also multiplies by ``sigma/sigma0`` since its hypergradient divides the
-inner errors by ``sigma``). An inner loop that does not converge, a CG failure or a
-non-finite oracle ends the run (``INNER_MAXITER`` / ``NUMERICAL_ERROR``) at the last good
-iterate, never with success.
+on their gradient mapping with the factor ``max(inner_gtol, inner_adaptive * G_k / G_0)``
+times a reference: for AID the first non-zero mapping of the same loop; for the penalty
+method ``sigma ||grad_y f(x0, y0)||``, the size of the residual that separates ``y_sigma``
+from ``z`` (its hypergradient divides the inner errors by ``sigma``), floored at rounding
+(``1e3 eps`` times the loop's first mapping). Outer steps use backtracking on the merit
+except where the decrease the last accepted ``L`` promises, ``L/2 ||x+ - x||^2``, is below
+the merit's rounding level (``100 eps (|f| + (|g(y)| + |g(z)|)/sigma)`` for the penalty
+merit): there the step ``1/L`` is taken without a value test (counted in
+``res.noise_steps``) and the gradient mapping alone decides. An inner loop that does not
+converge, a CG failure or a non-finite oracle ends the run (``INNER_MAXITER`` /
+``NUMERICAL_ERROR``) at the last good iterate, never with success.
 
 AID and ITD refuse a constrained lower level (structure ``lower_constraints``): implicit
 differentiation of ``argmin_{y in Y}`` does not apply there.
@@ -65,8 +71,9 @@ class BilevelOptions(DriverOptions):
     maxiter: int = opt(500, "Maximum number of outer iterations.", kind=int)
     gtol: float = opt(1e-6, "Stop when the outer gradient mapping's 2-norm is <= gtol times its value at x0.",
                       kind=(int, float))
-    inner_gtol: float = opt(1e-9, "Inner loops stop when their gradient mapping is <= inner_gtol times the "
-                            "first non-zero one of the same loop.", kind=(int, float))
+    inner_gtol: float = opt(1e-9, "Inner loops stop when their gradient mapping is <= inner_gtol times a "
+                            "reference: the first non-zero one of the same loop (bilevel-penalty: "
+                            "sigma ||grad_y f(x0, y0)||).", kind=(int, float))
     inner_maxiter: int = opt(10000, "Iteration cap of each inner loop (reaching it ends the run: INNER_MAXITER).",
                              kind=int)
     inner_adaptive: float = opt(1e-3, "Inexact early inner solves: the inner tolerance factor is "
@@ -154,7 +161,14 @@ class _Outer(Solver):
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
-    def _inner_tol(state, key, residual_at_start, options, scale=1.0):
+    def _inner_tol(state, key, residual_at_start, options, signal=None):
+        """Absolute tolerance of an inner loop: ``factor * reference``.
+
+        ``factor = max(inner_gtol, inner_adaptive * min(G_k / G_0, 1))``. The reference is
+        ``signal`` when the caller gives one (the penalty method: the size of the quantity the
+        hypergradient is computed from), else the first non-zero residual of the same loop;
+        never below rounding (``1e3 eps`` times that first residual).
+        """
         ref = state.aux.setdefault("ref", {})
         if key not in ref and residual_at_start > 0 and np.isfinite(residual_at_start):
             ref[key] = residual_at_start
@@ -162,13 +176,17 @@ class _Outer(Solver):
         if options.inner_adaptive > 0:
             progress = state.G / state.G0 if np.isfinite(state.G0) and state.G0 > 0 else 1.0
             factor = max(factor, options.inner_adaptive * min(progress, 1.0))
-        return factor * ref.get(key, TINY) * scale
+        loop_ref = ref.get(key, TINY)
+        if signal is None:
+            return factor * loop_ref
+        return max(factor * signal, 1e3 * _EPS * loop_ref)
 
-    def solve_inner(self, problem, x, y0, state, options, key, h, what, scale=1.0, lipschitz=None):
+    def solve_inner(self, problem, x, y0, state, options, key, h, what, signal=None, lipschitz=None):
         """Projected gradient on ``h(y, need_value) -> (value or None, grad)`` from ``y0``.
 
         ``lipschitz``: a known Lipschitz constant of ``grad h`` (fixed steps, no values);
-        otherwise backtracking. Returns the :class:`InnerResult` with ``value`` filled in.
+        otherwise backtracking. ``signal``: the reference of the inner tolerance
+        (:meth:`_inner_tol`). Returns the :class:`InnerResult` with ``value`` filled in.
         """
         proj = problem.y_set if problem.y_set is not None else Zero()
         fixed = lipschitz is not None
@@ -178,7 +196,7 @@ class _Outer(Solver):
             L0 = _secant_curvature(lambda y: h(y, False)[1], y0, hg)
         zt = proj(y0 - hg / L0, 1.0 / L0)
         r0 = L0 * float(np.linalg.norm(y0 - zt))
-        tol = self._inner_tol(state, key, r0, options, scale)
+        tol = self._inner_tol(state, key, r0, options, signal)
         res = projected_gradient(lambda y: h(y, not fixed), lambda y: h(y, True)[0], proj, y0,
                                  L=L0 if fixed else max(0.5 * L0, TINY), tol=tol,
                                  maxiter=options.inner_maxiter, fixed_step=fixed, what=what)
@@ -186,6 +204,12 @@ class _Outer(Solver):
             state.aux["L_inner"][key] = res.L
         state.aux["inner_nit"] = state.aux.get("inner_nit", 0) + res.nit
         return res
+
+    @staticmethod
+    def _noise(ev, value):
+        """Rounding level of the merit at an evaluation (``ev["noise"]`` when the method gives
+        one, else ``100 eps |value|``)."""
+        return max(float(ev.get("noise", 0.0)) if ev else 0.0, 1e2 * _EPS * abs(value))
 
     def _mapping(self, problem, x, d, L):
         xp = problem.project_x(x - d / L)
@@ -260,16 +284,31 @@ class _Outer(Solver):
 
         try:
             if options.step is None:
-                # try a longer step when the last search accepted its first trial (L may shrink)
-                L_try = 0.5 * state.L if state.aux.get("first_trial_ok") else state.L
-                xn, fn, L, nf, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, L_try)
-                if ok and L < state.L and not state.fun - fn > 1e2 * _EPS * abs(state.fun):
-                    # the longer step passed only within rounding (no decrease above it): keep the old L
-                    xn, fn, L, nf, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, state.L)
-                state.aux["first_trial_ok"] = ok and nf == 1
-                if not ok:
-                    return fail(state, Status.LINE_SEARCH_FAILED,
-                                f"outer backtracking on the merit failed (L = {L:.3g})")
+                noise = self._noise(state.ev, state.fun)
+                xf = proj(x - d / state.L, 1.0 / state.L)
+                if 0.5 * state.L * float((xf - x) @ (xf - x)) <= noise:
+                    # Below the merit's resolution: the decrease that the quadratic bound promises
+                    # for the last accepted L, L/2 ||x+ - x||^2, is under the rounding level of the
+                    # merit (for the penalty merit ~eps |g| / sigma), so a value test would accept
+                    # or reject at random and drive L up until the steps vanish. Take the step
+                    # with that L (fixed-step projected gradient with a verified L); the
+                    # hypergradient is accurate (inner tolerances), the gradient mapping decides.
+                    # If L was too small the mapping grows and the value test resumes.
+                    state.aux["noise_steps"] = state.aux.get("noise_steps", 0) + 1
+                    merit(xf)
+                    xn, L = xf, state.L
+                    state.aux["first_trial_ok"] = False
+                else:
+                    # try a longer step when the last search accepted its first trial (L may shrink)
+                    L_try = 0.5 * state.L if state.aux.get("first_trial_ok") else state.L
+                    xn, fn, L, nf, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, L_try)
+                    if ok and L < state.L and not state.fun - fn > noise:
+                        # the longer step passed only within rounding (no decrease above it): keep the old L
+                        xn, fn, L, nf, ok = lipschitz_backtracking(merit, proj, x, state.fun, d, state.L)
+                    state.aux["first_trial_ok"] = ok and nf == 1
+                    if not ok:
+                        return fail(state, Status.LINE_SEARCH_FAILED,
+                                    f"outer backtracking on the merit failed (L = {L:.3g})")
                 ev = cache.get(xn.tobytes())
                 if ev is None:                      # xn == x (zero step)
                     ev = state.ev
@@ -296,7 +335,8 @@ class _Outer(Solver):
 
     def finalize(self, problem, state, options):
         out = {"y": np.array(state.y, dtype=float), "hypergrad_norm": float(state.G),
-               "inner_nit": int(state.aux.get("inner_nit", 0))}
+               "inner_nit": int(state.aux.get("inner_nit", 0)),
+               "noise_steps": int(state.aux.get("noise_steps", 0))}
         try:
             gy = guard(problem.grad_g, state.x, state.y)[1]
             proj = problem.y_set if problem.y_set is not None else Zero()
@@ -345,10 +385,22 @@ class BilevelPenalty(_Outer):
     def prepare(self, problem, state, options):
         state.sigma = float(options.sigma if options.sigma is not None else options.sigma0)
         state.aux["sigma0"] = state.sigma
+        # the reference of the inner tolerances: ||grad_y f|| at the start (see evaluate)
+        x, y = state.x, state.aux["y_start"]
+        fy_ref = float(np.linalg.norm(guard(problem.grad_f, x, y)[1]))
+        if not fy_ref > 0:
+            fy_ref = float(np.linalg.norm(guard(problem.grad_g, x, y)[1]))
+        state.aux["fy_ref"] = fy_ref if fy_ref > 0 else 1.0
 
     def evaluate(self, problem, x, state, options):
         sigma = state.sigma
-        scale = min(1.0, sigma / state.aux["sigma0"])
+        # The hypergradient is a difference quotient: (grad_x g(x, y) - grad_x g(x, z)) / sigma with
+        # y - z = O(sigma ||grad_y f|| / mu). An inner error e in y or z becomes an error
+        # ~ e / sigma in it, so both inner loops are solved relative to sigma ||grad_y f||
+        # (the penalized loop's residual at z), not relative to their own first residuals:
+        # the latter made the hypergradient inconsistent with the merit for small fixed sigma
+        # (sigma = 1e-4 ended LINE_SEARCH_FAILED).
+        signal = sigma * state.aux["fy_ref"]
 
         def h(y, need_value):
             gf, gg = guard(problem.grad_f, x, y)[1], guard(problem.grad_g, x, y)[1]
@@ -360,15 +412,18 @@ class BilevelPenalty(_Outer):
 
         Lf, Lg = problem.lipschitz_fy, problem.lipschitz_gy
         Lh = sigma * Lf + Lg if (Lf is not None and Lg is not None) else None
-        ry = self.solve_inner(problem, x, state.y, state, options, "y", h, "penalized lower level (y)", scale, Lh)
-        rz = self.solve_inner(problem, x, state.z, state, options, "z", gl, "lower level (z)", scale, Lg)
+        ry = self.solve_inner(problem, x, state.y, state, options, "y", h, "penalized lower level (y)", signal, Lh)
+        rz = self.solve_inner(problem, x, state.z, state, options, "z", gl, "lower level (z)", signal, Lg)
         fy, gy = guard(problem.f, x, ry.y), guard(problem.g, x, ry.y)
         gz = guard(problem.g, x, rz.y)
         if gy < gz - 1e-12 * max(abs(gz), 1.0):
             # z is in a worse basin than y (nonconvex lower level): restart it from y
-            rz = self.solve_inner(problem, x, ry.y, state, options, "z", gl, "lower level (z)", scale, Lg)
+            rz = self.solve_inner(problem, x, ry.y, state, options, "z", gl, "lower level (z)", signal, Lg)
             gz = guard(problem.g, x, rz.y)
-        return {"value": fy + (gy - gz) / sigma, "y": ry.y, "z": rz.y, "gap": gy - gz, "upper": fy}
+        # rounding level of psi_sigma: the gap g(y) - g(z) cancels two values of size |g|
+        noise = 1e2 * _EPS * (abs(fy) + (abs(gy) + abs(gz)) / sigma)
+        return {"value": fy + (gy - gz) / sigma, "y": ry.y, "z": rz.y, "gap": gy - gz, "upper": fy,
+                "noise": noise}
 
     def hypergrad(self, problem, x, ev, state, options):
         fx = guard(problem.grad_f, x, ev["y"])[0]
