@@ -334,7 +334,8 @@ class EAL(Solver):
                 eta2 /= nu
                 delta = max(min(delta / nu ** 4, delta_trial(eta1, eta2)), options.delta_min)
                 updates += 1
-            kappa /= nu ** 4                     # the adaptive test tightens with the reference's delta
+            if adaptive:
+                kappa /= nu ** 4                 # the adaptive test tightens with the reference's delta
             continue
 
         merit0 = merit_value(p, eta1, eta2)
