@@ -143,3 +143,14 @@ def test_licq_regularization_solves_hs61_and_is_reported():
         numopt.minimize(p, method="eal", options={"licq": "maybe"})
     with pytest.raises(ValueError, match="fidelity"):
         numopt.minimize(p, method="eal", options={"fidelity": "exact"})
+
+
+def test_rounding_level_unit_step_on_hs100lnp():
+    """At gtol 1e-8 with |f| = 680 the merit's Armijo decrease (~1e-18) is below its rounding level
+    (~1e-13): the adaptive fidelity takes the unit step when it reduces the KKT residual."""
+    p = local_hs("HS100LNP")
+    res = numopt.minimize(p, method="eal", tol=1e-8, options={"sketch": "minres", "mode": "superlinear",
+                                                              "history": True, "maxiter": 100})
+    assert res.status == Status.CONVERGED and res.kkt_residual <= 1e-8
+    assert abs(res.fun - 680.6300573) <= 1e-6
+    assert res.history["rounding_step"].sum() >= 1

@@ -46,7 +46,10 @@ the Lagrangian ``L = f + lam^T c``:
    *same* inner solve continues from its current ``z`` (steps 4-5 repeat). Penalty updates
    stop once ``eta1 > eta1_max`` or ``eta2 < eta2_min`` (the reference's safeguard).
 6. **Armijo** backtracking (halving) on the merit from ``alpha = 1`` with constant
-   ``beta`` (:class:`numopt.linesearch.Armijo`), then ``(x, lam) += alpha z``.
+   ``beta`` (:class:`numopt.linesearch.Armijo`), then ``(x, lam) += alpha z``. In the adaptive
+   fidelity only, when the predicted decrease ``-beta grad L_eta^T z`` is below the rounding level
+   ``10 eps max(1, |L_eta|)`` of the merit, the unit step is taken if it reduces the KKT residual
+   (metric ``rounding_step``); Armijo cannot resolve such decreases.
 
 Data paths (``kkt`` option): ``"matrix"`` builds ``K`` as a sparse CSR matrix (``H`` from the
 problem's ``hess_lag`` when it has one, which may be sparse, else from ``n`` Hessian-vector
@@ -240,7 +243,8 @@ class EAL(Solver):
                                           delta=float(options.delta), alpha=np.nan, slope=np.nan,
                                           descent_bound=np.nan, merit=np.nan, merit_new=np.nan,
                                           inner_steps=0, penalty_updates=0, theta=np.nan, modified=0,
-                                          kappa=float(options.inner_rtol), inner_tol=np.nan, regularized=0))
+                                          kappa=float(options.inner_rtol), inner_tol=np.nan, regularized=0,
+                                          rounding_step=0))
         self._check_point(state, options)
         return state
 
@@ -346,7 +350,7 @@ class EAL(Solver):
         new = EALState(x=p.x, fun=p.f, point=p, eta1=eta1, eta2=eta2, delta=delta, xi_G=xi_G, kappa=kappa,
                        rng=state.rng, inner_total=state.inner_total + inner)
         if not slope < 0:
-            new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, **metrics)
+            new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, rounding_step=0, **metrics)
             return fail(new, why, f"no descent direction for the merit (slope {slope:.3g})")
 
         trial = {}
@@ -356,17 +360,28 @@ class EAL(Solver):
             trial["point"] = pt
             return merit_value(pt, eta1, eta2)
 
+        v0 = np.concatenate([p.x, p.lam])
+        if adaptive and -beta * slope <= 10.0 * _EPS * max(1.0, abs(merit0)):
+            # the predicted decrease is below the rounding level of the merit: Armijo cannot resolve
+            # it (HS100LNP at gtol 1e-8, |f| = 680). Take the unit step if it reduces the KKT residual.
+            m1 = phi(v0 + z)
+            q = trial["point"]
+            if np.isfinite(m1) and not _nonfinite(q) and q.kkt < p.kkt:
+                new.point, new.x, new.fun = q, q.x, q.f
+                new.metrics = _metrics(q, alpha=1.0, merit_new=float(m1), rounding_step=1, **metrics)
+                self._check_point(new, options)
+                return new
         ls = Armijo(c1=beta, shrink=0.5, maxiter=options.max_backtrack)
-        res = ls(phi, np.concatenate([p.x, p.lam]), z, merit0, gM)
+        res = ls(phi, v0, z, merit0, gM)
         if not res.success:
-            new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, **metrics)
+            new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, rounding_step=0, **metrics)
             if res.nonfinite == res.nfev:
                 return fail(new, Status.NUMERICAL_ERROR, "every trial point of the line search gave a "
                             "non-finite merit (objective, constraints or their derivatives)")
             return fail(new, why, "Armijo backtracking on the merit failed")
         q = trial["point"]
         new.point, new.x, new.fun = q, q.x, q.f
-        new.metrics = _metrics(q, alpha=float(res.alpha), merit_new=float(res.fun), **metrics)
+        new.metrics = _metrics(q, alpha=float(res.alpha), merit_new=float(res.fun), rounding_step=0, **metrics)
         self._check_point(new, options)
         return new
 
