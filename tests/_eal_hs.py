@@ -107,6 +107,12 @@ _DEFS = {
              lambda x: _a(x[0] + x[1] ** 2 + x[2] ** 3 - 2 - 3 * S2, x[1] - x[2] ** 2 + x[3] + 2 - 2 * S2,
                           x[0] * x[4] - 2),
              [2.0] * 5, 0.0787768209),
+    # HS100 with its two equality constraints only (CUTEst HS100LNP)
+    "HS100LNP": (lambda x: (x[0] - 10) ** 2 + 5 * (x[1] - 12) ** 2 + x[2] ** 4 + 3 * (x[3] - 11) ** 2
+                 + 10 * x[4] ** 6 + 7 * x[5] ** 2 + x[6] ** 4 - 4 * x[5] * x[6] - 10 * x[5] - 8 * x[6],
+                 lambda x: _a(2 * x[0] ** 2 + 3 * x[1] ** 4 + x[2] + 4 * x[3] ** 2 + 5 * x[4] - 127,
+                              -4 * x[0] ** 2 - x[1] ** 2 + 3 * x[0] * x[1] - 2 * x[2] ** 2 - 5 * x[5] + 11 * x[6]),
+                 [1.0, 2.0, 0.0, 4.0, 0.0, 1.0, 1.0], 680.630057374),
 }
 
 
@@ -115,4 +121,4 @@ def local_hs(name: str) -> LocalHS:
     return LocalHS(name, f, c, x0, fopt)
 
 
-NAMES = sorted(_DEFS, key=lambda s: int(s[2:]))
+NAMES = sorted(_DEFS, key=lambda s: int("".join(ch for ch in s if ch.isdigit())))

@@ -24,7 +24,7 @@ CASES = [(name, sk, it) for sk, its in REF_ITERS.items() for name, it in zip(REF
 
 
 def _check_fidelity(problem, f_opt, sketch, ref_nit):
-    res = numopt.minimize(problem, method="eal", options={"sketch": sketch, "rng": 2023})
+    res = numopt.minimize(problem, method="eal", options={"sketch": sketch, "rng": 2023, "fidelity": "reference"})
     assert res.status == Status.CONVERGED, res.message
     assert abs(res.fun - f_opt) <= 1e-4 * max(1.0, abs(f_opt))
     assert res.kkt_residual <= 1e-4
@@ -47,14 +47,15 @@ def test_fidelity_hs_collection(name, sketch, ref_nit):
 
 
 def test_hs61_licq_failure_is_singular():
-    res = numopt.minimize(local_hs("HS61"), method="eal")
-    assert res.status == Status.SINGULAR and not res.success
-    assert "licq_tol" in res.message
+    for opts in ({"fidelity": "reference"}, {"licq": "stop"}):
+        res = numopt.minimize(local_hs("HS61"), method="eal", options=opts)
+        assert res.status == Status.SINGULAR and not res.success
+        assert "licq_tol" in res.message
 
 
 def test_hs61_collection_licq_failure():
     hs = pytest.importorskip("numopt.problems.hs")
-    res = numopt.minimize(hs.hs_problem("HS61"), method="eal")
+    res = numopt.minimize(hs.hs_problem("HS61"), method="eal", options={"fidelity": "reference"})
     assert res.status == Status.SINGULAR
 
 
@@ -87,6 +88,7 @@ def test_invariants_every_iteration(runs):
         assert np.all(np.diff(h["eta2"]) <= 0)
         assert np.all(np.diff(h["delta"]) <= 0)
         assert np.all(h["delta"] >= 1e-6)
+        assert np.all(np.diff(h["kappa"]) <= 0)             # the adaptive test only tightens
         saw_update |= bool(np.any(h["penalty_updates"][k] > 0))
     assert saw_update, "no run exercised a penalty update"
 

@@ -96,7 +96,8 @@ def test_sketch_cap_reported_and_names():
 
 def test_sketch_instance_as_option():
     from _eal_hs import local_hs
-    res = numopt.minimize(local_hs("HS40"), method="eal", options={"sketch": BlockKaczmarz(2), "rng": 0})
+    res = numopt.minimize(local_hs("HS40"), method="eal", options={"sketch": BlockKaczmarz(2), "rng": 0,
+                                                                   "fidelity": "reference"})
     assert res.success and abs(res.nit - 3) <= 2
 
 
@@ -130,7 +131,7 @@ def test_poisson_control_derivatives_and_solution():
 def test_poisson_control_reference_size_converges():
     P = PoissonControl(3)                       # the paper's instance: 18 variables, 9 constraints
     xs, _ = P.solution()
-    res = numopt.minimize(P, method="eal", options={"rng": 0})
+    res = numopt.minimize(P, method="eal", options={"rng": 0, "fidelity": "reference"})
     assert res.success and abs(res.nit - 3) <= 2        # reference RK: 3 iterations
     assert np.linalg.norm(res.x - xs) <= 1e-3
     ref = numopt.minimize(P, method="trust-constr")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["lagrangian_hessian", "licq_eigmin", "reduced_hessian_min", "fro_norm", "kkt_matrix"]
+__all__ = ["lagrangian_hessian", "hessian_operator", "sym_norm_estimate", "licq_eigmin", "reduced_hessian_min",
+           "fro_norm", "kkt_matrix", "kkt_operator"]
 
 
 def lagrangian_hessian(problem, x, lam):
@@ -36,6 +37,38 @@ def lagrangian_hessian(problem, x, lam):
         H[:, j] = problem.hessp_lag(x, lam, e)
         e[j] = 0.0
     return 0.5 * (H + H.T)
+
+
+def hessian_operator(problem, x, lam):
+    """``H`` as a symmetric ``LinearOperator`` of ``problem.hessp_lag(x, lam, .)`` (matrix-free)."""
+    from scipy.sparse.linalg import LinearOperator
+    n = x.size
+    return LinearOperator((n, n), matvec=lambda v: np.asarray(problem.hessp_lag(x, lam, np.ravel(v)), dtype=float),
+                          dtype=float)
+
+
+def sym_norm_estimate(H) -> float:
+    """``||H||_2`` of a symmetric operator by Lanczos (``eigsh``, ``tol=1e-3``, inflated by 1e-3 to
+    stay an upper estimate); a power-iteration fallback when ARPACK fails."""
+    from scipy.sparse.linalg import eigsh
+    n = H.shape[0]
+    if n <= 2:
+        M = H @ np.eye(n)
+        return float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (M + M.T))), initial=0.0))
+    try:
+        v = eigsh(H, k=1, which="LM", return_eigenvectors=False, tol=1e-3, maxiter=50 * n,
+                  v0=np.ones(n) / np.sqrt(n))
+        return float(abs(v[0])) * (1.0 + 1e-3)
+    except Exception:  # noqa: BLE001 - ARPACK failure: a few power steps, then inflate
+        u = np.random.default_rng(0).standard_normal(n)
+        lam = 0.0
+        for _ in range(30):
+            w = H @ u
+            lam = float(np.linalg.norm(w))
+            if lam == 0.0:
+                return 0.0
+            u = w / lam
+        return 1.5 * lam
 
 
 def fro_norm(M) -> float:
@@ -83,17 +116,22 @@ def reduced_hessian_min(H, G, threshold: float) -> float:
     n, m = H.shape[0], G.shape[0]
     if m >= n:
         return np.inf
-    if not (sp.issparse(H) or sp.issparse(G)):
+    operator = not (sp.issparse(H) or isinstance(H, np.ndarray))
+    if not operator and not (sp.issparse(H) or sp.issparse(G)):
         Q, _ = np.linalg.qr(G.T, mode="complete")
         Z = Q[:, m:]
         return float(np.linalg.eigvalsh(Z.T @ H @ Z)[0])
-    gmin = _gershgorin_min(H)
-    if gmin >= threshold:
-        return gmin
+    if not operator:
+        gmin = _gershgorin_min(H)
+        if gmin >= threshold:
+            return gmin
     from scipy.sparse.linalg import LinearOperator, eigsh, splu
     Gs = sp.csr_matrix(G)
-    lu = splu((Gs @ Gs.T).tocsc())
-    shift = fro_norm(H) + 1.0
+    try:
+        lu = splu((Gs @ Gs.T).tocsc())
+    except RuntimeError:                      # G G^T singular (LICQ fails): report "modify"
+        return -np.inf
+    shift = (sym_norm_estimate(H) if operator else fro_norm(H)) + 1.0
 
     def proj(v):
         return v - Gs.T @ lu.solve(Gs @ v)
@@ -109,16 +147,31 @@ def reduced_hessian_min(H, G, threshold: float) -> float:
         return -np.inf
 
 
-def kkt_matrix(B, G):
-    """``K = [[B, G^T], [G, 0]]`` as a CSR matrix with sorted indices (explicit zeros dropped)."""
+def kkt_matrix(B, G, rho: float = 0.0):
+    """``K = [[B, G^T], [G, -rho I]]`` as a CSR matrix with sorted indices (explicit zeros dropped)."""
     m = G.shape[0]
     if m == 0:
         K = sp.csr_matrix(B)
     else:
-        K = sp.bmat([[sp.csr_matrix(B), sp.csr_matrix(G).T], [sp.csr_matrix(G), sp.csr_matrix((m, m))]],
-                    format="csr")
+        C = -rho * sp.identity(m, format="csr") if rho > 0 else sp.csr_matrix((m, m))
+        K = sp.bmat([[sp.csr_matrix(B), sp.csr_matrix(G).T], [sp.csr_matrix(G), C]], format="csr")
     K.eliminate_zeros()
     K.sort_indices()
     K.indptr = K.indptr.astype(np.int64)
     K.indices = K.indices.astype(np.int64)
     return K
+
+
+def kkt_operator(H, shift, G, rho: float = 0.0):
+    """``K = [[H + shift I, G^T], [G, -rho I]]`` as a matrix-free symmetric ``LinearOperator``
+    (``H`` an operator, ``G`` a dense or sparse Jacobian): no KKT matrix is ever formed."""
+    from scipy.sparse.linalg import LinearOperator
+    m, n = G.shape
+
+    def mv(v):
+        v = np.ravel(v)
+        vx, vl = v[:n], v[n:]
+        top = H @ vx + shift * vx + G.T @ vl
+        return np.concatenate([np.ravel(top), np.ravel(G @ vx) - rho * vl])
+
+    return LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)

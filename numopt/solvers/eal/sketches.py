@@ -13,7 +13,12 @@ spent. Available sketches (names for the ``sketch`` option of ``method="eal"``):
   (Strohmer & Vershynin 2009);
 * ``"gaussian"`` (alias ``"gv"``): ``S = s ~ N(0, I)``;
 * ``"block-kaczmarz"``: ``S = I_{:, B}`` for blocks ``B`` of a fresh random permutation;
-* ``"block-gaussian"``: ``S`` an ``(n+m) x p`` Gaussian matrix.
+* ``"block-gaussian"``: ``S`` an ``(n+m) x p`` Gaussian matrix;
+* ``"minres"``: not a sketch but the practical Krylov baseline, MINRES (Paige & Saunders,
+  SIAM J. Numer. Anal. 12 (1975) 617-629) on the symmetric indefinite ``K``, one mat-vec per
+  step; ``K`` may be a ``scipy.sparse.linalg.LinearOperator`` (matrix-free: Hessian-vector
+  products and a sparse Jacobian);
+* ``"gmres"``: restarted GMRES(50) through :func:`scipy.sparse.linalg.gmres`.
 
 The inner loops are the numba kernels of :mod:`numopt.solvers.eal._kernels`; they keep
 the residual incrementally and this module re-synchronizes it with ``K z - b`` once per
@@ -24,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Sketch", "Kaczmarz", "GaussianSketch", "BlockKaczmarz", "BlockGaussian", "get_sketch",
-           "SKETCHES"]
+__all__ = ["Sketch", "Kaczmarz", "GaussianSketch", "BlockKaczmarz", "BlockGaussian", "Krylov", "minres",
+           "get_sketch", "SKETCHES"]
 
 #: numbers drawn per batch (rows, or Gaussian entries)
 _BATCH_ENTRIES = 1 << 16
@@ -190,6 +195,102 @@ class BlockGaussian(_BlockSketch):
         return done, size
 
 
+def minres(matvec, b, tol, maxiter):
+    r"""MINRES (Paige & Saunders 1975) for a symmetric ``K``: ``x`` with ``||K x - b|| <= tol``.
+
+    Lanczos tridiagonalization with Givens rotations (the unpreconditioned recurrences of
+    Greenbaum, *Iterative Methods for Solving Linear Systems*, SIAM 1997, sec. 2.5); the
+    residual norm of the iterate is ``|eta|``, exact in exact arithmetic, so the stopping test
+    is on the residual itself (scipy's ``minres`` stops on ``||r|| / (||K|| ||x||)`` instead).
+    Each step costs one ``matvec`` and ``O(N)`` vector work. Returns ``(x, steps, eta)``;
+    ``steps < maxiter`` with ``|eta| > tol`` means a Lanczos breakdown (``K`` singular on the
+    Krylov space).
+    """
+    N = b.size
+    x = np.zeros(N)
+    beta1 = float(np.linalg.norm(b))
+    if beta1 <= tol or maxiter <= 0:
+        return x, 0, beta1
+    v_prev, v = np.zeros(N), b / beta1
+    w_prev2, w_prev = np.zeros(N), np.zeros(N)
+    beta, eta = 0.0, beta1
+    gam_prev, gam, sig_prev, sig = 1.0, 1.0, 0.0, 0.0
+    steps = 0
+    while steps < maxiter:
+        Av = matvec(v)
+        steps += 1
+        alpha = float(v @ Av)
+        v_new = Av - alpha * v - beta * v_prev
+        beta_new = float(np.linalg.norm(v_new))
+        delta = gam * alpha - gam_prev * sig * beta
+        rho1 = float(np.hypot(delta, beta_new))
+        if not np.isfinite(rho1) or rho1 == 0.0:
+            break                                      # breakdown: singular on the Krylov space
+        rho2 = sig * alpha + gam_prev * gam * beta
+        rho3 = sig_prev * beta
+        gam_new, sig_new = delta / rho1, beta_new / rho1
+        w = (v - rho3 * w_prev2 - rho2 * w_prev) / rho1
+        x += (gam_new * eta) * w
+        eta = -sig_new * eta
+        if abs(eta) <= tol or beta_new == 0.0:
+            break
+        v_prev, v = v, v_new / beta_new
+        w_prev2, w_prev = w_prev, w
+        beta = beta_new
+        gam_prev, gam, sig_prev, sig = gam, gam_new, sig, sig_new
+    return x, steps, abs(eta)
+
+
+class Krylov(Sketch):
+    """Krylov inner solver (``"minres"`` or ``"gmres"``), the deterministic practical baseline.
+
+    ``solve`` continues from ``(z, r)`` by solving the correction system ``K d = -r`` to the
+    requested residual, then re-synchronizes ``r = K z - b``; a step is one mat-vec. ``K`` is a
+    sparse matrix or a ``LinearOperator``. MINRES restarts (at most a few times) only when
+    rounding leaves the true residual above the target; a restart that does not reduce the
+    residual by half ends the solve as not converged.
+    """
+
+    def __init__(self, method: str = "minres", restart: int = 50):
+        if method not in ("minres", "gmres"):
+            raise ValueError(f"Krylov method must be 'minres' or 'gmres', got {method!r}")
+        self.method, self.restart, self.name = method, int(restart), method
+
+    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0, deadline=float("inf")):
+        from ...driver import past
+        steps = 0
+        last = np.inf
+        while True:
+            rn = float(np.linalg.norm(r))
+            if not np.isfinite(rn):
+                return steps, False
+            target = max(float(tol), float(floor) * float(np.linalg.norm(z)))
+            if rn <= target:
+                return steps, True
+            if steps >= max_steps or past(deadline) or not rn < 0.5 * last:
+                return steps, False
+            last = rn
+            budget = int(max_steps - steps)
+            if self.method == "minres":
+                d, done, _ = minres(lambda v: K @ v, -r, 0.5 * target, budget)
+            else:
+                from scipy.sparse.linalg import gmres
+                count = [0]
+
+                def cb(_):
+                    count[0] += 1
+                rs = max(1, min(self.restart, r.size, budget))
+                d, _ = gmres(K, -r, rtol=0.0, atol=0.5 * target, restart=rs, maxiter=-(-budget // rs),
+                             callback=cb, callback_type="pr_norm")
+                done = max(count[0], 1)
+            steps += done
+            z += d
+            r[:] = K @ z - b
+
+    def __repr__(self):
+        return f"Krylov(method={self.method!r})"
+
+
 SKETCHES = {
     "kaczmarz": lambda bs: Kaczmarz("uniform"),
     "rk": lambda bs: Kaczmarz("uniform"),
@@ -198,6 +299,8 @@ SKETCHES = {
     "gv": lambda bs: GaussianSketch(),
     "block-kaczmarz": lambda bs: BlockKaczmarz(bs),
     "block-gaussian": lambda bs: BlockGaussian(bs),
+    "minres": lambda bs: Krylov("minres"),
+    "gmres": lambda bs: Krylov("gmres"),
 }
 
 

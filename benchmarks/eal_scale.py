@@ -1,0 +1,116 @@
+"""Benchmark: method="eal" at scale on PoissonControl(N), adaptive vs reference inner test, against
+scipy's trust-constr and IPOPT (cyipopt), side by side and interleaved.
+
+For each grid size N (n = 2 N^2 variables, m = N^2 linear constraints) every solver runs on the same
+problem in the same process, ``--repeats`` times, the solvers' order rotating from repeat to repeat
+(interleaved, so load drifts hit all alike); the median wall time is reported. Every solver gets the
+same target, ``--tol`` (default 1e-6): eal's ``gtol`` on ||(grad_x L, c)||_2, trust-constr's ``gtol``,
+IPOPT's ``tol``. The accuracy is then checked **from the outputs**, the same way for every solver:
+the KKT residual ||(grad f + A^T lam_LS, A x)||_2 with the least-squares multipliers lam_LS of the
+returned x (one sparse solve), and ||x - x*|| / ||x*|| against the exact solution (one sparse KKT
+solve). numba kernels are compiled (warm-up) before timing. Example::
+
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/eal_scale.py --sizes 4 8 16 32 64 128 \
+        --rk-max 8 --repeats 3
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import LinearConstraint, minimize as sp_minimize
+from scipy.sparse.linalg import splu
+
+import numopt
+from numopt.bench.baselines import IPOPT
+from numopt.problems.pde import PoissonControl
+
+
+def kkt_from_output(P, x):
+    """||(grad f + A^T lam, A x)|| with lam the least-squares multipliers at x."""
+    A = P.A
+    g = P.grad(x)
+    lam = -splu((A @ A.T).tocsc()).solve(A @ g)
+    gl = g + A.T @ lam
+    c = A @ x
+    return float(np.sqrt(gl @ gl + c @ c))
+
+
+def eal(opts):
+    def run(P, tol, maxtime):
+        r = numopt.minimize(P, method="eal", tol=tol, options={"rng": 0, "maxtime": maxtime, **opts})
+        return r.status_name, r.nit, r.x, f"inner={r.inner_iterations}"
+    return run
+
+
+def trust_constr(P, tol, maxtime):
+    H = sp.diags(P._d)
+    r = sp_minimize(P.fun, P.x0, jac=P.grad, hess=lambda x: H, method="trust-constr",
+                    constraints=[LinearConstraint(P.A, 0.0, 0.0)], options={"gtol": tol, "maxiter": 10000})
+    return ("CONVERGED" if r.status in (1, 2) else f"scipy{r.status}"), r.nit, r.x, ""
+
+
+def ipopt(P, tol, maxtime):
+    r = numopt.minimize(P, method=IPOPT, options={"tol": tol, "maxtime": maxtime})
+    return r.status_name, r.nit, r.x, ""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16, 32, 64])
+    ap.add_argument("--tol", type=float, default=1e-6)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rk-max", type=int, default=8, help="largest N for the Kaczmarz variants")
+    ap.add_argument("--maxtime", type=float, default=60.0, help="time limit per eal / IPOPT run (s)")
+    args = ap.parse_args(argv)
+
+    solvers = {
+        "eal adaptive minres": eal({"sketch": "minres"}),
+        "eal reference minres": eal({"sketch": "minres", "fidelity": "reference"}),
+        "eal adaptive minres (operator)": eal({"sketch": "minres", "kkt": "operator"}),
+        "eal adaptive kaczmarz": eal({"max_inner": 1000000}),
+        "eal reference kaczmarz": eal({"max_inner": 1000000, "fidelity": "reference"}),
+        "trust-constr": trust_constr,
+        "IPOPT": ipopt,
+    }
+    warm = PoissonControl(3)
+    for run in solvers.values():
+        run(warm, 1e-4, 10.0)
+
+    print(f"tol = {args.tol:g}, repeats = {args.repeats} (median wall time), solvers interleaved\n")
+    print("| N | n | m | solver | status | iterations | time (s) | KKT from output | rel. ||x - x*|| | notes |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
+    for N in args.sizes:
+        P = PoissonControl(N)
+        xs, _ = P.solution()
+        names = [s for s in solvers if "kaczmarz" not in s or N <= args.rk_max]
+        times = {s: [] for s in names}
+        last = {}
+        for rep in range(args.repeats):
+            order = names[rep % len(names):] + names[:rep % len(names)]
+            for s in order:
+                t = time.perf_counter()
+                out = solvers[s](P, args.tol, args.maxtime)
+                times[s].append(time.perf_counter() - t)
+                last[s] = out
+        med = {s: statistics.median(v) for s, v in times.items()}
+        for s in names:
+            status, nit, x, note = last[s]
+            print(f"| {N} | {P.n} | {P.m_eq} | {s} | {status} | {nit} | {med[s]:.3g} | "
+                  f"{kkt_from_output(P, x):.1e} | {np.linalg.norm(x - xs) / np.linalg.norm(xs):.1e} | {note} |",
+                  flush=True)
+        for s in names:
+            if s.startswith("eal"):
+                ratios.append((N, s, med[s] / med["trust-constr"], med[s] / med["IPOPT"]))
+    print("\n| N | eal variant | time / trust-constr | time / IPOPT |")
+    print("|---|---|---|---|")
+    for N, s, a, b in ratios:
+        print(f"| {N} | {s} | {a:.3g} | {b:.3g} |")
+
+
+if __name__ == "__main__":
+    main()
