@@ -298,3 +298,27 @@ def test_vr_halpern_restarts_turn_the_sublinear_rate_linear_on_a_well_conditione
     for bad, msg in (({"restart": "always"}, "restart"), ({"restart_factor": 1.0}, "restart_factor")):
         with pytest.raises(ValueError, match=msg):
             numopt.minimize(p, method="vr-halpern", options=bad)
+
+
+def test_bench_source_builds_measured_problems_with_references():
+    from numopt.bench.sources import get_source
+    from numopt.bench.suite import load_suite
+    import numopt.solvers.halpern.bench  # noqa: F401  (registers the source)
+    src = get_source("inclusion")
+    assert src.select() == ["policeman-burglar", "diagonal-game", "box-ls"]
+    with pytest.raises(ValueError, match="unknown inclusion"):
+        src.select(["nope"])
+    with pytest.raises(ValueError, match="bad parameters"):
+        src.build("box-ls", n=50, dims=3)
+    bp = src.build("box-ls", n=400, d=5, seed=1)
+    p = bp.problem
+    res = numopt.minimize(p, method="halpern", tol=1e-10)
+    assert res.success and p.fun(res.x) - bp.f_ref <= 1e-10 and p.constr_violation(res.x) == 0.0
+    assert p.fun(p.x0) > bp.f_ref + 1e-6                      # the reference is not trivially met
+    g = src.build("diagonal-game", n=10, seed=0).problem
+    r = numopt.minimize(g, method="halpern", tol=1e-8)
+    assert g.fun(r.x) == pytest.approx(game_gap(g.A, r.x)) and g.fun(r.x) <= 1e-7
+    assert g.constr_violation(r.x) <= 1e-15 and np.max(np.abs(g.grad(r.x))) <= 1e-6
+    assert g.constr_violation(np.ones(20)) > 0.5
+    assert "inclusion:policeman-burglar[n=8]" == src.build("policeman-burglar", n=8).problem.name
+    assert load_suite("halpern").solvers
