@@ -322,3 +322,19 @@ def test_bench_source_builds_measured_problems_with_references():
     assert g.constr_violation(np.ones(20)) > 0.5
     assert "inclusion:policeman-burglar[n=8]" == src.build("policeman-burglar", n=8).problem.name
     assert load_suite("halpern").solvers
+
+
+@pytest.mark.parametrize("method", ["halpern", "eag", "extragradient"])
+def test_nan_from_the_operator_ends_in_numerical_error_also_over_a_simplex(method):
+    S = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    calls = [0]
+
+    def F(u):
+        calls[0] += 1
+        return S @ u + 0.1 if calls[0] < 8 else np.full(3, np.nan)
+    # the simplex projection raises on nan input: the family hands it nan-free vectors only
+    coco = {"cocoercivity": 1.0} if method == "halpern" else {}
+    p = OperatorInclusion(F, np.full(3, 1 / 3), resolvent=P.Simplex(), lipschitz=1.0, **coco)
+    res = numopt.minimize(p, method=method, tol=1e-12)
+    assert res.status == Status.NUMERICAL_ERROR and not res.success
+    assert np.all(np.isfinite(res.x)) and res.x.sum() == pytest.approx(1.0)
