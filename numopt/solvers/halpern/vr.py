@@ -24,7 +24,8 @@ inexact Halpern on the resolvent,
 ``J_{eta(F+G)}(u_k)`` by ``M_k = ceil(inner_factor N ln(k+2))`` steps of the loopless
 variance-reduced forward-reflected-backward method (Alacaoglu & Malitsky 2022) on the
 1-strongly monotone ``0 in eta F(v) + v - u_k + eta G(v)``, with refresh probability
-``p = 1/N``, ``alpha = 1 - p`` and the safe inner step ``gamma = sqrt(p(1-p)) / (eta L_Q + 1)``
+``p = 1/N``, ``alpha = 1 - p``, the paper's resolvent step ``eta = sqrt(N) / L_Q`` and the safe
+inner step ``gamma = sqrt(p(1-p)) / (eta L_Q + 1)``
 (the reference's factor 5 diverges on unconstrained bilinear games). The inner loop is one
 compiled kernel per outer iteration (resolvents: ``Zero``, ``Box``, ``Simplex`` and products).
 
@@ -129,7 +130,9 @@ class VRHalpern(Solver):
         else:
             res = kernel_resolvent(problem.resolvent, problem.n, "vr-halpern")
             LQ = problem.mean_square_lipschitz(probs)
-            eta = options.step if options.step is not None else 1.0 / problem.lipschitz
+            # the paper's resolvent step eta = sqrt(N) / L_Q (the reference's c = sqrt(n) / ||A||_F):
+            # it balances the outer Halpern rate O(1/(eta k)) against the inner cost ~ N + sqrt(N) eta L_Q
+            eta = options.step if options.step is not None else math.sqrt(N) / LQ
             p = options.refresh_prob if options.refresh_prob is not None else 1.0 / N
             gamma = options.inner_step if options.inner_step is not None else \
                 math.sqrt(p * (1.0 - p)) / (eta * LQ + 1.0) if p < 1 else 1.0 / (eta * LQ + 1.0)
