@@ -222,7 +222,9 @@ def notes_table():
         runs = {"halpern (adaptive restarts)": ("halpern", {}),
                 "eag, eta = 1/(8L) (default)": ("eag", {}),
                 "eag, eta = 5/L (the note's)": ("eag", {"step": 5.0 / gm.L}),
-                "vr-halpern Alg. 2 (default eta = 1/L)": ("vr-halpern", {"rng": 0}),
+                "vr-halpern Alg. 2 (default eta = sqrt(N)/L_Q)": ("vr-halpern", {"rng": 0}),
+                "vr-halpern Alg. 2, importance sampling": ("vr-halpern", {"rng": 0, "importance": True}),
+                "vr-halpern Alg. 2, eta = 1/L": ("vr-halpern", {"rng": 0, "step": 1.0 / gm.L}),
                 "vr-halpern Alg. 2, eta = 5/L (the note's)": ("vr-halpern", {"rng": 0, "step": 5.0 / gm.L})}
         for label, (method, opts) in runs.items():
             for budget in (1000, 3000):
@@ -262,6 +264,7 @@ def main():
         "extragradient": ("extragradient", {}),
         "vr-halpern (Alg. 2)": ("vr-halpern", {"rng": 0}),
         "vr-halpern (Alg. 2, restarts)": ("vr-halpern", {"rng": 0, "restart": "adaptive", "check_every": 5}),
+        "vr-halpern (Alg. 2, importance)": ("vr-halpern", {"rng": 0, "importance": True}),
     }
     for method, opts in set((m, json.dumps(o)) for m, o in game_methods.values()):
         numopt.minimize(g, method=method, options={**json.loads(opts), "maxiter": 30})   # JIT warm-up
