@@ -254,3 +254,87 @@ def test_max_passes_ends_with_maxfev_and_a_certificate():
     res = numopt.minimize(g, method="eag", options={"max_passes": 30})
     assert res.status == Status.MAXFEV and not res.success
     assert game_distance(g.A, res.x) <= res.residual * (1 + 1e-6) + 1e-12
+
+
+# -- sparse data, restarts of vr-halpern --------------------------------------------------------------
+def test_sparse_game_and_box_least_squares_agree_with_dense_and_with_the_references():
+    import scipy.sparse as sp
+    rng = np.random.default_rng(11)
+    A = sp.random(60, 40, density=0.15, random_state=3, format="csr")
+    A.data = rng.uniform(0.0, 1.0, A.nnz)
+    gs, gd = MatrixGame(A), MatrixGame(A.toarray())
+    assert sp.issparse(gs.A)
+    rs = numopt.minimize(gs, method="halpern", tol=1e-7)
+    rd = numopt.minimize(gd, method="halpern", tol=1e-7)
+    assert rs.success and rd.success            # (rounding differs: restarts may fire at other iterations)
+    assert abs(rs.game_value - rd.game_value) <= 1e-6 and abs(rs.epochs - rd.epochs) <= 0.2 * rd.epochs
+    assert game_gap(A.toarray(), rs.x) == pytest.approx(rs.duality_gap, abs=1e-14)
+    assert rs.game_value == pytest.approx(game_value_lp(A.toarray()), abs=1e-6)
+    v = numopt.minimize(gs, method="vr-halpern", options={"rng": 0, "maxiter": 20})
+    vd = numopt.minimize(gd, method="vr-halpern", options={"rng": 0, "maxiter": 20})
+    # same samples, same iterates, up to ||A||_2 (ARPACK, tol 1e-6, for sparse A; LAPACK for dense)
+    np.testing.assert_allclose(v.x, vd.x, atol=1e-6)
+    X = sp.random(1500, 25, density=0.2, random_state=4, format="csr")
+    y = rng.standard_normal(1500)
+    p = BoxLeastSquares(X, y, -0.5, 0.5)
+    res = numopt.minimize(p, method="halpern", tol=1e-10)
+    ref = lsq_linear(X.toarray(), y, (-0.5, 0.5), tol=1e-14, method="bvls").x
+    assert res.success
+    np.testing.assert_allclose(res.x, ref, atol=1e-6)
+
+
+def test_vr_halpern_restarts_turn_the_sublinear_rate_linear_on_a_well_conditioned_box_ls():
+    p, X, y = box_ls(n=2000, d=20, seed=2)
+    ref = lsq_linear(X, y, (-0.1, 0.1), tol=1e-14, method="bvls").x
+    plain = numopt.minimize(p, method="vr-halpern", tol=1e-6, options={"rng": 0, "max_passes": 300})
+    rest = numopt.minimize(p, method="vr-halpern", tol=1e-6,
+                           options={"rng": 0, "max_passes": 300, "restart": "adaptive", "check_every": 5})
+    assert plain.status == Status.MAXFEV and plain.restarts == 0
+    assert rest.success and rest.restarts >= 2 and rest.epochs < 300, (rest.epochs, rest.restarts)
+    np.testing.assert_allclose(rest.x, ref, atol=1e-5)
+    F = X.T @ (X @ rest.x - y) / X.shape[0]
+    assert box_distance(F, rest.x, -0.1, 0.1) <= rest.residual * (1 + 1e-9) + 1e-15
+    assert rest.residual <= 1e-6 * rest.initial_residual
+    for bad, msg in (({"restart": "always"}, "restart"), ({"restart_factor": 1.0}, "restart_factor")):
+        with pytest.raises(ValueError, match=msg):
+            numopt.minimize(p, method="vr-halpern", options=bad)
+
+
+def test_bench_source_builds_measured_problems_with_references():
+    from numopt.bench.sources import get_source
+    from numopt.bench.suite import load_suite
+    import numopt.solvers.halpern.bench  # noqa: F401  (registers the source)
+    src = get_source("inclusion")
+    assert src.select() == ["policeman-burglar", "diagonal-game", "box-ls"]
+    with pytest.raises(ValueError, match="unknown inclusion"):
+        src.select(["nope"])
+    with pytest.raises(ValueError, match="bad parameters"):
+        src.build("box-ls", n=50, dims=3)
+    bp = src.build("box-ls", n=400, d=5, seed=1)
+    p = bp.problem
+    res = numopt.minimize(p, method="halpern", tol=1e-10)
+    assert res.success and p.fun(res.x) - bp.f_ref <= 1e-10 and p.constr_violation(res.x) == 0.0
+    assert p.fun(p.x0) > bp.f_ref + 1e-6                      # the reference is not trivially met
+    g = src.build("diagonal-game", n=10, seed=0).problem
+    r = numopt.minimize(g, method="halpern", tol=1e-8)
+    assert g.fun(r.x) == pytest.approx(game_gap(g.A, r.x)) and g.fun(r.x) <= 1e-7
+    assert g.constr_violation(r.x) <= 1e-15 and np.max(np.abs(g.grad(r.x))) <= 1e-6
+    assert g.constr_violation(np.ones(20)) > 0.5
+    assert "inclusion:policeman-burglar[n=8]" == src.build("policeman-burglar", n=8).problem.name
+    assert load_suite("halpern").solvers
+
+
+@pytest.mark.parametrize("method", ["halpern", "eag", "extragradient"])
+def test_nan_from_the_operator_ends_in_numerical_error_also_over_a_simplex(method):
+    S = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    calls = [0]
+
+    def F(u):
+        calls[0] += 1
+        return S @ u + 0.1 if calls[0] < 8 else np.full(3, np.nan)
+    # the simplex projection raises on nan input: the family hands it nan-free vectors only
+    coco = {"cocoercivity": 1.0} if method == "halpern" else {}
+    p = OperatorInclusion(F, np.full(3, 1 / 3), resolvent=P.Simplex(), lipschitz=1.0, **coco)
+    res = numopt.minimize(p, method=method, tol=1e-12)
+    assert res.status == Status.NUMERICAL_ERROR and not res.success
+    assert np.all(np.isfinite(res.x)) and res.x.sum() == pytest.approx(1.0)

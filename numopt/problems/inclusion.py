@@ -39,6 +39,15 @@ __all__ = ["MonotoneInclusion", "LinearFiniteSumInclusion", "MatrixGame", "BoxLe
            "BilinearGame", "OperatorInclusion", "policeman_burglar"]
 
 
+def safe_prox(prox, v, t):
+    """``prox(v, t)``, or all-nan when ``v`` is not finite (some prox operators, e.g. the simplex
+    projection, raise on nan input instead of propagating it)."""
+    v = np.asarray(v, dtype=float)
+    if not np.all(np.isfinite(v)):
+        return np.full(v.shape, np.nan)
+    return prox(v, t)
+
+
 def _positive(value, name):
     if value is None:
         return None
@@ -102,8 +111,8 @@ class MonotoneInclusion(Problem):
         return self._F(np.asarray(u, dtype=float))
 
     def resolve(self, v, t: float) -> np.ndarray:
-        """``J_{tG}(v)``."""
-        return self.resolvent(v, t)
+        """``J_{tG}(v)``; all-nan for a non-finite ``v`` (the driver then ends with NUMERICAL_ERROR)."""
+        return safe_prox(self.resolvent, v, t)
 
     def _F(self, u):  # pragma: no cover - protocol
         raise NotImplementedError

@@ -41,6 +41,7 @@ import numpy as np
 from ...driver import Solver
 from ...options import opt
 from ...registry import register
+from ...problems.inclusion import safe_prox
 from ...work import add_passes
 from ._common import InclusionOptions, InclusionState, finalize_state, init_state, maybe_certify
 
@@ -118,8 +119,8 @@ def _apply(problem, state, options, u):
     x, y = u[:m], u[m:]
     problem._count("njev")            # A y and A^T (2x+ - x): one operator evaluation
     add_passes(problem, 1.0)
-    xp = problem.prox_x(x - tau * (problem.A @ y + problem.b), tau)
-    yp = problem.prox_y(y + sigma * (problem.A.T @ (2.0 * xp - x) - problem.cy), sigma)
+    xp = safe_prox(problem.prox_x, x - tau * (problem.A @ y + problem.b), tau)
+    yp = safe_prox(problem.prox_y, y + sigma * (problem.A.T @ (2.0 * xp - x) - problem.cy), sigma)
     return np.concatenate([xp, yp]), None
 
 

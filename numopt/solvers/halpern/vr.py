@@ -24,7 +24,8 @@ inexact Halpern on the resolvent,
 ``J_{eta(F+G)}(u_k)`` by ``M_k = ceil(inner_factor N ln(k+2))`` steps of the loopless
 variance-reduced forward-reflected-backward method (Alacaoglu & Malitsky 2022) on the
 1-strongly monotone ``0 in eta F(v) + v - u_k + eta G(v)``, with refresh probability
-``p = 1/N``, ``alpha = 1 - p`` and the safe inner step ``gamma = sqrt(p(1-p)) / (eta L_Q + 1)``
+``p = 1/N``, ``alpha = 1 - p``, the paper's resolvent step ``eta = sqrt(N) / L_Q`` and the safe
+inner step ``gamma = sqrt(p(1-p)) / (eta L_Q + 1)``
 (the reference's factor 5 diverges on unconstrained bilinear games). The inner loop is one
 compiled kernel per outer iteration (resolvents: ``Zero``, ``Box``, ``Simplex`` and products).
 
@@ -63,6 +64,11 @@ class VRHalpernOptions(InclusionOptions):
                                    kind=(int, float))
     inner_factor: float = opt(1.0, "Algorithm 2: M_k = ceil(inner_factor * N * ln(k + 2)) inner steps.",
                               kind=(int, float))
+    restart: str = opt("none", "'adaptive': restart the anchor (u_0 <- u_k, k <- 0) at a certification whose "
+                       "residual is <= restart_factor times the one at the last restart; 'none': the paper's "
+                       "plain iteration.", kind=str)
+    restart_factor: float = opt(0.5, "restart='adaptive': the residual decay that triggers a restart.",
+                                kind=(int, float))
 
     def validate(self):
         super().validate()
@@ -76,6 +82,10 @@ class VRHalpernOptions(InclusionOptions):
             raise ValueError(f"option 'inner_step' must be > 0, got {self.inner_step}")
         if not (np.isfinite(self.inner_factor) and self.inner_factor > 0):
             raise ValueError(f"option 'inner_factor' must be > 0, got {self.inner_factor}")
+        if self.restart not in ("none", "adaptive"):
+            raise ValueError(f"option 'restart' must be 'none' or 'adaptive', got {self.restart!r}")
+        if not 0 < self.restart_factor < 1:
+            raise ValueError(f"option 'restart_factor' must be in (0, 1), got {self.restart_factor}")
         check_rng(self.rng, "vr-halpern")
 
 
@@ -86,6 +96,8 @@ class VRState(InclusionState):
     Ft: np.ndarray = None         # Algorithm 1: the recursive estimator
     u_prev: np.ndarray = None
     inner: tuple = ()             # constants (rng, probs, op, ...)
+    r_anchor: float = np.inf      # certified residual at the last (re)start
+    restarts: int = 0
 
 
 @register("vr-halpern", family="monotone inclusions", options=VRHalpernOptions,
@@ -118,20 +130,23 @@ class VRHalpern(Solver):
         else:
             res = kernel_resolvent(problem.resolvent, problem.n, "vr-halpern")
             LQ = problem.mean_square_lipschitz(probs)
-            eta = options.step if options.step is not None else 1.0 / problem.lipschitz
+            # the paper's resolvent step eta = sqrt(N) / L_Q (the reference's c = sqrt(n) / ||A||_F):
+            # it balances the outer Halpern rate O(1/(eta k)) against the inner cost ~ N + sqrt(N) eta L_Q
+            eta = options.step if options.step is not None else math.sqrt(N) / LQ
             p = options.refresh_prob if options.refresh_prob is not None else 1.0 / N
             gamma = options.inner_step if options.inner_step is not None else \
                 math.sqrt(p * (1.0 - p)) / (eta * LQ + 1.0) if p < 1 else 1.0 / (eta * LQ + 1.0)
             inner = (rng, probs, op, res, p, gamma, LQ)
         st = init_state(problem, x0, options, VRState, variant=variant, eta=eta, inner=inner)
         st.u_prev = st.u.copy()
+        st.r_anchor = st.r0
         return st
 
     def step(self, problem, state, options):
         new = VRState(x=state.x, fun=state.fun, u=None, anchor=state.anchor, r0=state.r0,
                       residual=state.residual, certified_u=state.certified_u, passes0=state.passes0,
                       next_check=state.next_check, k=state.k + 1, variant=state.variant, eta=state.eta,
-                      inner=state.inner)
+                      inner=state.inner, r_anchor=state.r_anchor, restarts=state.restarts)
         if state.variant == "cocoercive":
             self._page_step(problem, state, new)
             maybe_certify(problem, new, options)
@@ -140,6 +155,13 @@ class VRHalpern(Solver):
             maybe_certify(problem, new, options)
             # ||u_k - J~_k|| / eta estimates the Yosida residual (a computable inner-accuracy check)
             new.metrics["yosida_residual"] = float(np.linalg.norm(state.u - v) / state.eta)
+        if (options.restart == "adaptive" and new.status is None and new.certified_u is new.u
+                and new.residual <= options.restart_factor * state.r_anchor):
+            # restart at the certified point: a new anchor, the counter and the estimator start over
+            new.anchor, new.u, new.k, new.Ft = new.x.copy(), new.x.copy(), 0, None
+            new.u_prev, new.certified_u = new.u.copy(), new.u
+            new.r_anchor, new.restarts = new.residual, state.restarts + 1
+        new.metrics["restarts"] = new.restarts
         return new
 
     @staticmethod
@@ -183,7 +205,7 @@ class VRHalpern(Solver):
         return v
 
     def finalize(self, problem, state, options):
-        return {**finalize_state(problem, state), "variant": state.variant}
+        return {**finalize_state(problem, state), "variant": state.variant, "restarts": state.restarts}
 
 
 def options_importance(state) -> bool:
