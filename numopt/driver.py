@@ -159,6 +159,9 @@ class Solver:
                         state.status = Status.CALLBACK_STOP
                     break
         extra = self.finalize(problem, state, options)
+        if state.status == Status.CONVERGED and not _finite(state):     # finalize may recompute fun/x
+            state.status = Status.NUMERICAL_ERROR
+            state.detail = f"non-finite value at the returned point (fun = {state.fun})"
         extra.update(problem.certificates(state.x))
         reporter.row(nit, {"nit": nit, "fun": state.fun, **state.metrics}, force=nit % reporter.every != 0)
         history = None if hist is None else {k: np.asarray(v) for k, v in hist.items()}

@@ -124,3 +124,29 @@ def test_scipy_pass_through_leaves_the_users_bounds_alone():
     res = numopt.minimize(lambda x: float(np.sum((x - 2.0) ** 2)), np.zeros(3), method="L-BFGS-B", bounds=b)
     assert np.allclose(res.x, 1.0)
     assert np.array_equal(b.lb, before[0]) and np.array_equal(b.ub, before[1])
+
+
+def test_a_nan_objective_at_the_returned_point_is_never_success():
+    """notears recomputes the score after thresholding; a NaN there was reported CONVERGED
+    (found by the long fuzz run). The driver now ends such a run with NUMERICAL_ERROR."""
+    from numopt.dag import simulate_dag, simulate_parameter, simulate_sem
+    from numopt.problems import DAGScore
+    B = simulate_dag(5, 5, "ER", seed=0)
+    X = simulate_sem(simulate_parameter(B, seed=0), 200, "gauss", seed=0)
+    counted, calls = DAGScore(X, lambda1=0.1), {"n": 0, "poison": None}
+
+    def counting(fun):
+        def wrapped(x):
+            calls["n"] += 1
+            return float("nan") if calls["n"] == calls["poison"] else fun(x)
+        return wrapped
+
+    counted.fun = counting(counted.fun)
+    clean = numopt.minimize(counted, method="notears")
+    assert clean.success
+    problem = DAGScore(X, lambda1=0.1)
+    problem.fun = counting(problem.fun)
+    calls.update(poison=calls["n"] * 2)       # the last call of the second run: the one in finalize
+    res = numopt.minimize(problem, method="notears")
+    assert calls["n"] == calls["poison"]
+    assert not res.success and res.status_name == "NUMERICAL_ERROR"

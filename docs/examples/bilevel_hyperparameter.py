@@ -1,24 +1,28 @@
-# %% [markdown]
-# # Choosing one ridge penalty per feature: a bilevel program
-#
-# Ridge regression has one hyperparameter, the penalty. The obvious way to choose it is a grid
-# search on a validation set: fit for each value, keep the best. With one penalty **per
-# feature** (30 here), a grid is out of the question. The problem is a bilevel program:
-#
-# $$\min_x F(x) = f(w^*(x)),\quad w^*(x) = \arg\min_w \tfrac1{2n}\|Xw - y\|^2
-#   + \tfrac12\sum_j e^{x_j} w_j^2,\qquad f(w) = \tfrac1{2m}\|X_{val} w - y_{val}\|^2.$$
-#
-# `bilevel-penalty` (Kwon, Kwon, Wright, Nowak, ICLR 2024) solves it with gradients of the two
-# levels only. It minimizes $\psi_\sigma(x)=\min_w f + (g - g^*)/\sigma$, which is $O(\sigma)$
-# away from $F$, by a continuation on $\sigma$.
-#
-# The data are scikit-learn's bundled diabetes set (442 patients, 10 real features). We append
-# 20 pure-noise features: a good per-feature penalty should switch them off.
+r"""
+Choosing one ridge penalty per feature: a bilevel program
+=========================================================
+
+Ridge regression has one hyperparameter, the penalty. The obvious way to choose it is a grid
+search on a validation set: fit for each value, keep the best. With one penalty **per
+feature** (30 here), a grid is out of the question. The problem is a bilevel program:
+
+.. math::
+
+   \min_x F(x) = f(w^*(x)),\quad w^*(x) = \arg\min_w \tfrac1{2n}\|Xw - y\|^2
+   + \tfrac12\sum_j e^{x_j} w_j^2,\qquad f(w) = \tfrac1{2m}\|X_{val} w - y_{val}\|^2.
+
+`bilevel-penalty` (Kwon, Kwon, Wright, Nowak, ICLR 2024) solves it with gradients of the two
+levels only. It minimizes :math:`\psi_\sigma(x)=\min_w f + (g - g^*)/\sigma`, which is :math:`O(\sigma)`
+away from :math:`F`, by a continuation on :math:`\sigma`.
+
+The data are scikit-learn's bundled diabetes set (442 patients, 10 real features). We append
+20 pure-noise features: a good per-feature penalty should switch them off.
+"""
 # %%
+import os
+import tempfile
 import time
 
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_diabetes
@@ -46,7 +50,7 @@ def test_loss(x):
     w = p.w_of(x)
     return 0.5 * np.mean((X[te] @ w - y[te]) ** 2)
 
-# %% [markdown]
+# %%
 # ## The obvious alternative: a grid over one shared penalty
 # 40 values of a single $\lambda$ in the same range (every $x_j=\log\lambda$), one exact ridge
 # solve each.
@@ -60,7 +64,7 @@ x_grid = np.full(d, np.log(lam_best))
 print(f"grid search: best shared lambda = {lam_best:.3g}, validation loss {min(grid_losses):.4f}, "
       f"test loss {test_loss(x_grid):.4f} ({t_grid:.3f} s, 40 solves)")
 
-# %% [markdown]
+# %%
 # ## bilevel-penalty from the grid's best value
 # First-order only (no Hessians). We record the iterates to plot the validation loss. The
 # outer problem is flat (log-penalties whose features do not matter barely move F), so we stop
@@ -77,7 +81,7 @@ print(f"bilevel-penalty: {res.status_name} in {res.nit} outer iterations, {t_pen
       f"{res.njev} gradient calls, sigma = {res.sigma:g}, lower gap {res.lower_gap:.1e}")
 print(f"  validation loss {val_loss(res.x):.4f}, test loss {test_loss(res.x):.4f}")
 
-# %% [markdown]
+# %%
 # ## The exact bilevel solution for comparison: implicit differentiation (AID)
 # `bilevel-aid` needs Hessian-vector products of the lower level (the builder has them) and
 # solves the bilevel program itself, not the penalty approximation.
@@ -89,7 +93,7 @@ lam = np.exp(res.x)
 print("learned penalties, real features :", np.round(lam[:10], 3))
 print("learned penalties, noise features:", np.round(lam[10:], 1))
 
-# %% [markdown]
+# %%
 # ## Claims, checked
 # * The per-feature penalties beat the best shared penalty on the validation loss, the
 #   objective of the bilevel problem, by a clear margin.
@@ -118,5 +122,6 @@ ax[1].set_xlabel("outer iteration")
 ax[1].set_ylabel("validation loss F(x_k)")
 ax[1].legend()
 fig.tight_layout()
-fig.savefig("/tmp/bilevel_hyperparameter.png", dpi=90)
-print("figure: /tmp/bilevel_hyperparameter.png")
+out = os.path.join(os.environ.get("NUMOPT_EXAMPLE_OUT", tempfile.gettempdir()), "bilevel_hyperparameter.png")
+fig.savefig(out, dpi=90)
+print("figure:", out)

@@ -131,20 +131,23 @@ class Notears(SmallBLAS, Solver):
                            method="l-bfgs-b", bounds=bnds, options=inner)
             nit_inner += int(res.nit)
             if not res.success:
-                status = Status(res.status)
+                status = Status(res.numopt_status)
                 code = {Status.MAXITER: Status.INNER_MAXITER, Status.MAXFEV: Status.INNER_MAXITER,
                         Status.LINE_SEARCH_FAILED: Status.LINE_SEARCH_FAILED}.get(status, Status.NUMERICAL_ERROR)
-                return fail(state, code, f"inner L-BFGS-B at rho = {rho:.1e}: {res.method_message}")
+                return fail(state, code, f"inner L-BFGS-B at rho = {rho:.1e}: {res.message}")
             w_new = res.x
             h_new = problem.acyclicity(_split(w_new, d), options.h)[0]
-            if not (np.all(np.isfinite(w_new)) and np.isfinite(h_new)):
+            if not (np.all(np.isfinite(w_new)) and np.isfinite(h_new) and np.isfinite(res.fun)):
                 return fail(state, Status.NUMERICAL_ERROR, f"non-finite inner solution at rho = {rho:.1e}")
             if h_new > options.h_decrease * state.h:
                 rho *= 10.0
             else:
                 break
         W = _split(w_new, d)
-        new = replace(state, x=W.ravel().copy(), fun=problem.fun(W.ravel()), w=w_new, rho=rho,
+        fun_new = problem.fun(W.ravel())
+        if not np.isfinite(fun_new):        # L-BFGS-B may stop "successfully" on a NaN objective
+            return fail(state, Status.NUMERICAL_ERROR, f"the score is {fun_new} at the inner solution (rho = {rho:.1e})")
+        new = replace(state, x=W.ravel().copy(), fun=fun_new, w=w_new, rho=rho,
                       alpha=state.alpha + rho * h_new, h=h_new, nit_inner=nit_inner,
                       metrics={"h": h_new, "rho": rho})
         if h_new <= options.h_tol:

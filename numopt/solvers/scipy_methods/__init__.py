@@ -1,8 +1,9 @@
 """scipy's own methods, passed through so that ``from numopt import minimize`` is a drop-in.
 
 Each is registered with what it handles; calling it goes to ``scipy.optimize.minimize``
-with the user's arguments unchanged, and the result comes back with numopt's status
-vocabulary (scipy's own code and message kept in ``method_status`` / ``method_message``).
+with the user's arguments unchanged, and the result comes back with scipy's own ``status``,
+``message`` and ``success`` untouched, plus numopt's vocabulary in ``numopt_status``,
+``status_name`` and ``numopt_message``.
 ``tol`` follows scipy's per-method rule (see ``docs/options.md``).
 """
 from ...registry import SolverSpec, add_spec
