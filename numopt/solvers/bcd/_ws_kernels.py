@@ -273,7 +273,10 @@ def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
             return it, passes, viol, True
         if it == 0:
             viol0 = viol
-        eta = min(0.3, viol / viol0)     # superlinear forcing of the inexact model solve
+        # superlinear forcing of the inexact model solve: relative to the first violation of this
+        # call and to alpha (dimensionless: a call starts at eta = 0.3 otherwise, and outer steps
+        # that run one Newton iteration each then converge only linearly, rate ~0.3)
+        eta = min(0.3, viol / viol0, viol / alpha)
         for i in range(n):
             Xd[i] = 0.0
         for a in range(m):
@@ -313,20 +316,24 @@ def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
             slope += gws[a] * d[a] + alpha * (abs(w[j] + d[a]) - abs(w[j]))
         if not (slope < 0.0):
             return it, passes, viol, False
+        # the Armijo test on the *difference* F(w + t d) - F(w), summed term by term without
+        # cancellation (_datafit.delta): near the optimum the decrease is far below the rounding of
+        # F itself (measured on a9a.t, N = 16281: predicted decreases of 1e-16 against a rounding of
+        # F of ~1e-14 stalled 100 Newton iterations per outer step)
         F0 = objective(loss, y, invN, alpha, w, z)
         t = 1.0
         ok = False
-        if -slope <= 1e-15 * abs(F0):
-            ok = True          # decrease below rounding: the test cannot decide, take the full step
+        if -slope <= 2.2e-16 * abs(F0):
+            ok = True          # decrease below one ulp of F: cannot change F, take the full step
         for _ in range(0 if ok else 40):
             s = 0.0
             for i in range(n):
-                s += _datafit.value(loss, z[i] + t * Xd[i], y[i])
+                s += _datafit.delta(loss, z[i], y[i], t * Xd[i])
             r = 0.0
             for a in range(m):
-                r += abs(w[ws[a]] + t * d[a])
-            Ft = invN * s + alpha * r + _off_ws_l1(w, ws, alpha)
-            if armijo_accepts(Ft, F0, t, slope, 1e-4):
+                j = ws[a]
+                r += abs(w[j] + t * d[a]) - abs(w[j])
+            if armijo_accepts(invN * s + alpha * r, 0.0, t, slope, 1e-4):
                 ok = True
                 break
             t *= 0.5
@@ -337,17 +344,6 @@ def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
         for i in range(n):
             z[i] += t * Xd[i]
     return max_newton, passes, viol, True
-
-
-@njit
-def _off_ws_l1(w, ws, alpha):
-    """``alpha sum_{j not in ws} |w_j|`` (zero in the engine's use, kept for exactness)."""
-    s = 0.0
-    for j in range(w.size):
-        s += abs(w[j])
-    for a in range(ws.size):
-        s -= abs(w[ws[a]])
-    return alpha * max(s, 0.0)
 
 
 @njit
