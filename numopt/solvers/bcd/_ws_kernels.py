@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._cd_kernels import l1_violation, soft_threshold
 from ..._jit import njit
 from ...linesearch_kernels import armijo_accepts
 from . import _datafit
@@ -76,15 +77,6 @@ def col_sq_norms(X):
 
 
 @njit
-def _soft(v, t):
-    if v > t:
-        return v - t
-    if v < -t:
-        return v + t
-    return 0.0
-
-
-@njit
 def cd_epoch(loss, X, y, invN, alpha, w, z, ws, Lc):
     """One cyclic pass of proximal coordinate descent over ``ws`` (``z = X w`` kept)."""
     for t in range(ws.size):
@@ -94,7 +86,7 @@ def cd_epoch(loss, X, y, invN, alpha, w, z, ws, Lc):
             continue
         g = invN * col_grad(loss, X, j, z, y)
         old = w[j]
-        new = _soft(old - g / L, alpha / L)
+        new = soft_threshold(old - g / L, alpha / L)
         if new != old:
             col_axpy(X, j, new - old, z)
             w[j] = new
@@ -117,13 +109,7 @@ def ws_violation(loss, X, y, invN, alpha, w, z, ws):
     v = 0.0
     for t in range(ws.size):
         j = ws[t]
-        g = invN * col_grad(loss, X, j, z, y)
-        if w[j] > 0.0:
-            e = abs(g + alpha)
-        elif w[j] < 0.0:
-            e = abs(g - alpha)
-        else:
-            e = max(abs(g) - alpha, 0.0)
+        e = l1_violation(invN * col_grad(loss, X, j, z, y), w[j], alpha)
         if not (e <= v):        # also propagates nan
             v = e
     return v
@@ -259,13 +245,7 @@ def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
                     sh += h[i] * data[k] * data[k]
             gws[a] = invN * sg
             Lh[a] = invN * sh
-            g = gws[a]
-            if w[j] > 0.0:
-                e = abs(g + alpha)
-            elif w[j] < 0.0:
-                e = abs(g - alpha)
-            else:
-                e = max(abs(g) - alpha, 0.0)
+            e = l1_violation(gws[a], w[j], alpha)
             if not (e <= viol):
                 viol = e
         passes += 1
@@ -297,7 +277,7 @@ def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
                         s += data[k] * h[i] * Xd[i]
                 gm = gws[a] + invN * s
                 u = w[j] + d[a]
-                un = _soft(u - gm / Lh[a], alpha / Lh[a])
+                un = soft_threshold(u - gm / Lh[a], alpha / Lh[a])
                 delta = un - u
                 if delta != 0.0:
                     d[a] += delta
