@@ -206,10 +206,13 @@ def newton_ws(loss, X, y, invN, alpha, w, z, ws, tol, max_newton, max_cd):
     the working-set KKT violation is ``<= tol``. Returns ``(iterations, passes over X_ws,
     violation, ok)``; ``ok`` is False when the line search failed (no sufficient decrease in
     40 halvings: the caller falls back to coordinate descent, which is monotone by construction).
-    The model is solved to ``eta`` times the violation, ``eta = min(0.3, viol / viol_0)`` (a
-    superlinear forcing sequence); when CD has not reached it in ``max_cd`` epochs,
-    :func:`_support_newton` solves the model exactly on its support. A predicted decrease below
-    rounding (``1e-15 |F|``) takes the full step: the outer duality gap judges the result.
+    The model is solved to ``eta`` times the violation, ``eta = min(0.3, viol / viol_0,
+    viol / alpha)`` (a superlinear forcing sequence, also across calls through ``viol / alpha``);
+    when CD has not reached it in ``max_cd`` epochs, :func:`_support_newton` solves the model
+    exactly on its support. The Armijo test is applied to the difference ``F(w + t d) - F(w)``
+    summed term by term (:func:`._datafit.delta`, no cancellation), so it still decides when the
+    decrease is far below the rounding of ``F``; a predicted decrease below one ulp of ``F``
+    takes the full step: the outer duality gap judges the result.
     """
     m = ws.size
     n = z.size
