@@ -36,3 +36,11 @@ def curvature(loss, z, y):
     if loss == 0:
         return _quadratic.curvature(z, y)
     return _logistic.curvature(z, y)
+
+
+@njit
+def delta(loss, z, y, dz):
+    """``phi(z + dz, y) - phi(z, y)`` computed without cancellation (line searches near the optimum)."""
+    if loss == 0:
+        return _quadratic.delta(z, y, dz)
+    return _logistic.delta(z, y, dz)

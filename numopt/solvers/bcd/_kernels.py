@@ -741,10 +741,17 @@ def _refresh_grad(kind, indptr, indices, rptr, rind, rdat, y, invN, l2, aux, rho
 
 
 @njit
-def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
-              rule, update, variable, tau, forest, bptr, bidx, Lb, Lc, dg, Hinv, Lhat, Lglob,
-              cum_prob, n_iter, cyc, seed, gtrack, trace, stats, csr):
+def run_batch(prob, blocks, it, n_iter, cyc, seed, trace):
     """Run ``n_iter`` block iterations in place on ``x`` and ``aux``.
+
+    The arguments travel as three tuples (numba compiles them to plain structs, and unlike
+    jitclasses they are cached on disk; structured records cannot hold arrays of varying size):
+
+    * ``prob = (kind, indptr, indices, data, y, invN, l2, alpha, reg, csr)``: the encoded
+      problem (fixed for a run; :class:`.problem_data.Encoded`);
+    * ``blocks = (rule, update, variable, tau, forest, bptr, bidx, Lb, Lc, dg, Hinv, Lglob,
+      cum_prob)``: partition, rule and update with their constants (:class:`.solver._Setup`);
+    * ``it = (x, aux, Lhat, gtrack, stats)``: the arrays updated in place.
 
     ``stats`` (int64, 5): [cyclic position, function evaluations in line searches,
     forest-solve fallbacks, block coordinates updated, matrix entries read (work)].
@@ -755,6 +762,9 @@ def run_batch(kind, indptr, indices, data, y, invN, l2, x, aux, alpha, reg,
     (``g += invN X_i^T (phi'(z_i) - rho_i)``), instead of ``O(nnz)`` per iteration.
     Returns the cyclic position.
     """
+    kind, indptr, indices, data, y, invN, l2, alpha, reg, csr = prob
+    rule, update, variable, tau, forest, bptr, bidx, Lb, Lc, dg, Hinv, Lglob, cum_prob = blocks
+    x, aux, Lhat, gtrack, stats = it
     np.random.seed(seed)
     p = x.size
     nb = bptr.size - 1

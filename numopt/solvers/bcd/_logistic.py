@@ -43,6 +43,21 @@ def curvature(z, y):
     return s * (1.0 - s)
 
 
+@njit
+def delta(z, y, dz):
+    """``phi(z + dz, y) - phi(z, y)`` without cancellation.
+
+    With ``u = -y z``: ``softplus(u + du) - softplus(u) = log1p(sigmoid(u) expm1(du))``, accurate
+    to a few ulps of the *difference*, where ``value(z + dz) - value(z)`` loses all digits once
+    ``|dz|`` is below ``eps |z|`` (near the optimum of a line search). Large ``|du|`` (where
+    nothing cancels) use the plain difference, which cannot overflow.
+    """
+    du = -y * dz
+    if abs(du) > 1.0:
+        return value(z + dz, y) - value(z, y)
+    return np.log1p(_sigmoid(-y * z) * np.expm1(du))
+
+
 def raw_grad(z, y):
     from scipy.special import expit
     return -y * expit(-y * z)

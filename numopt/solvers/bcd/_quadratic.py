@@ -37,6 +37,12 @@ def curvature(z, y):
     return 1.0
 
 
+@njit
+def delta(z, y, dz):
+    """``phi(z + dz, y) - phi(z, y)`` without cancellation (exact up to one rounding per term)."""
+    return dz * (z - y + 0.5 * dz)
+
+
 def raw_grad(z, y):
     """``rho = phi'(z, y)`` for all samples (numpy)."""
     return z - y

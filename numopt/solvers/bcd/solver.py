@@ -386,21 +386,21 @@ class BCD(Solver):
         ws_iters = 0
         stats = state.stats.copy()
         entries0 = int(stats[4])
+        prob = (enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, enc.alpha, enc.reg, S.csr)
+        it = (x, aux, state.Lhat, state.grad, stats)
         if options.working_set and enc.reg != 0:
             supp = np.flatnonzero(x)
             if supp.size:
                 ws_iters = options.working_set * supp.size
                 ptr = np.arange(supp.size + 1, dtype=np.int64)
                 w = S.Lc[supp] if options.rule == "lipschitz" else np.ones(supp.size)
-                K.run_batch(enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, x, aux, enc.alpha, enc.reg,
-                            S.rule, state.update, False, 1, False, ptr, supp.astype(np.int64), S.Lc[supp], S.Lc,
-                            S.dg, S.Hinv, state.Lhat, S.Lglob, np.cumsum(w), ws_iters, 0,
-                            int(S.rng.integers(2 ** 31 - 1)), state.grad, np.empty(0), stats, S.csr)
+                blocks = (S.rule, state.update, False, 1, False, ptr, supp.astype(np.int64), S.Lc[supp], S.Lc,
+                          S.dg, S.Hinv, S.Lglob, np.cumsum(w))
+                K.run_batch(prob, blocks, it, ws_iters, 0, int(S.rng.integers(2 ** 31 - 1)), np.empty(0))
         trace = np.empty(n_iter if options.trace else 0)
-        cyc = K.run_batch(enc.kind, indptr, indices, data, enc.y, enc.invN, enc.l2, x, aux, enc.alpha, enc.reg,
-                          S.rule, state.update, S.variable, S.tau, S.forest, S.ptr, S.idx, S.Lb, S.Lc, S.dg,
-                          S.Hinv, state.Lhat, S.Lglob, S.cum, n_iter, state.cyc,
-                          int(S.rng.integers(2 ** 31 - 1)), state.grad, trace, stats, S.csr)
+        blocks = (S.rule, state.update, S.variable, S.tau, S.forest, S.ptr, S.idx, S.Lb, S.Lc, S.dg, S.Hinv,
+                  S.Lglob, S.cum)
+        cyc = K.run_batch(prob, blocks, it, n_iter, state.cyc, int(S.rng.integers(2 ** 31 - 1)), trace)
         add_passes(problem, (int(stats[4]) - entries0) / S.nnz)
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(aux))):
             return fail(state, Status.NUMERICAL_ERROR, f"non-finite iterate in block iterations "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._cd_kernels import l1_violation
 from ..._jit import njit
 from ...linesearch_kernels import armijo_accepts
 
@@ -125,14 +126,7 @@ def _lasso_residual(Ms, j, parents, w, g, lam1):
     """Largest scaled optimality residual ``dist(-g_k, lam1 d|w_k|) / sqrt(A_kk Ms_jj)``."""
     worst = 0.0
     for u in range(parents.shape[0]):
-        gu = g[u]
-        if w[u] > 0:
-            r = abs(gu + lam1)
-        elif w[u] < 0:
-            r = abs(gu - lam1)
-        else:
-            r = max(abs(gu) - lam1, 0.0)
-        r /= np.sqrt(Ms[parents[u], parents[u]] * Ms[j, j])
+        r = l1_violation(g[u], w[u], lam1) / np.sqrt(Ms[parents[u], parents[u]] * Ms[j, j])
         if r > worst:
             worst = r
     return worst
