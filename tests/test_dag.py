@@ -437,3 +437,21 @@ def test_small_blas_pins_one_thread_for_small_d_only():
     assert blas() == before
     with small_blas(SMALL_BLAS_MAX_D + 1):
         assert blas() == before
+
+
+def test_the_dag_bench_source_and_suite():
+    from numopt.bench import load_suite
+    from numopt.solvers.dag.bench import DAGSource
+    src = DAGSource()
+    assert src.select() == ["ER2", "ER4", "SF4"]
+    with pytest.raises(ValueError, match="unknown dag problem"):
+        src.select(["ER3"])
+    with pytest.raises(TypeError, match="unexpected parameters"):
+        src.build("ER2", dd=3)
+    bp = src.build("ER2", d=6, n=200)
+    assert bp.problem.constr_violation(bp.problem.x0) == 0.0           # the empty graph is a DAG
+    cyc = np.zeros((6, 6))
+    cyc[0, 1] = cyc[1, 0] = 1.0
+    assert bp.problem.constr_violation(cyc.ravel()) > 0
+    suite = load_suite("dag")
+    assert {s.method for s in suite.solvers} == {"topo", "notears"}
