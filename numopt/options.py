@@ -47,8 +47,14 @@ def _check_kind(name: str, value: Any, f: dataclasses.Field, method: str) -> Any
         if int in kinds and float not in kinds and isinstance(value, numbers.Integral):
             return int(value)
         if float in kinds and isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-            # a float-only option given as an int (possibly beyond int64) becomes a float
-            return float(value) if int not in kinds and isinstance(value, numbers.Integral) else value
+            # a float-only option given as an int, or any int too large for exact float/int64
+            # arithmetic, becomes a float (numpy cannot test a Python int beyond int64 for finiteness)
+            if isinstance(value, numbers.Integral) and (int not in kinds or abs(int(value)) > 2 ** 53):
+                try:
+                    return float(value)
+                except OverflowError:
+                    raise ValueError(f"option {name!r} of method {method!r} is too large: {value!r}") from None
+            return value
     if bool in kinds:
         import numpy as np
         if isinstance(value, (bool, np.bool_)):

@@ -350,7 +350,8 @@ def test_ot_sinkhorn(case, method, numItermax, stopThr):
     assert np.all(np.isfinite(res.x))
     if res.success:
         assert problem.marginal_error(res.x) <= max(float(stopThr), 1e-12) * 10 + 1e-12
-    P = call(lambda: numopt.ot.sinkhorn(a, b, C, reg, method, numItermax=numItermax, stopThr=stopThr,
+    iters = 1000 if numItermax is None else numItermax      # POT's sinkhorn has no "None" (its default is 1000)
+    P = call(lambda: numopt.ot.sinkhorn(a, b, C, reg, method, numItermax=iters, stopThr=stopThr,
                                          warn=False, options={"maxtime": 5.0}), names)
     assert P is not None and np.all(np.isfinite(P)) and P.shape == np.shape(C)
 
@@ -504,10 +505,7 @@ FAULT_PAIRS = [(s.name, p) for s in sorted(all_specs(), key=lambda s: s.name) if
 
 #: Findings in solvers owned by other engineers (reported to them; the xfails go when fixed).
 #: Keys: (test, method, problem or None).
-KNOWN = {
-    ("oracle", "admm", "logistic-l2"): "admm raises numpy LinAlgError from splittings._prox_smooth "
-                                       "(sla.solve on a Hessian holding inf) instead of a status",
-}
+KNOWN: dict = {}       # empty: every finding so far is fixed (the admm LinAlgError went with the QP rework)
 
 
 def _params(kind, pairs):
