@@ -51,10 +51,11 @@ def test_loss(x):
     return 0.5 * np.mean((X[te] @ w - y[te]) ** 2)
 
 # %%
-# ## The obvious alternative: a grid over one shared penalty
-# 40 values of a single $\lambda$ in the same range (every $x_j=\log\lambda$), one exact ridge
+# The obvious alternative: a grid over one shared penalty
+# -------------------------------------------------------
+#
+# 40 values of a single :math:`\lambda` in the same range (every :math:`x_j=\log\lambda`), one exact ridge
 # solve each.
-# %%
 grid = np.logspace(-2, 2, 40)
 t0 = time.perf_counter()
 grid_losses = [val_loss(np.full(d, np.log(lam))) for lam in grid]
@@ -65,12 +66,13 @@ print(f"grid search: best shared lambda = {lam_best:.3g}, validation loss {min(g
       f"test loss {test_loss(x_grid):.4f} ({t_grid:.3f} s, 40 solves)")
 
 # %%
-# ## bilevel-penalty from the grid's best value
+# bilevel-penalty from the grid's best value
+# ------------------------------------------
+#
 # First-order only (no Hessians). We record the iterates to plot the validation loss. The
 # outer problem is flat (log-penalties whose features do not matter barely move F), so we stop
 # after 30 outer iterations: the status is then MAXITER, and the claims below are about the
 # losses reached, not about convergence.
-# %%
 trace = []
 t0 = time.perf_counter()
 res = numopt.minimize(p, x_grid, method="bilevel-penalty",
@@ -82,10 +84,11 @@ print(f"bilevel-penalty: {res.status_name} in {res.nit} outer iterations, {t_pen
 print(f"  validation loss {val_loss(res.x):.4f}, test loss {test_loss(res.x):.4f}")
 
 # %%
-# ## The exact bilevel solution for comparison: implicit differentiation (AID)
+# The exact bilevel solution for comparison: implicit differentiation (AID)
+# -------------------------------------------------------------------------
+#
 # `bilevel-aid` needs Hessian-vector products of the lower level (the builder has them) and
 # solves the bilevel program itself, not the penalty approximation.
-# %%
 aid = numopt.minimize(p, x_grid, method="bilevel-aid", options={"gtol": 1e-4, "maxiter": 30})
 print(f"bilevel-aid: {aid.status_name}, validation loss {val_loss(aid.x):.4f}, {aid.cg_nit_total} CG steps")
 
@@ -94,16 +97,17 @@ print("learned penalties, real features :", np.round(lam[:10], 3))
 print("learned penalties, noise features:", np.round(lam[10:], 1))
 
 # %%
-# ## Claims, checked
+# Claims, checked
+# ---------------
+#
 # * The per-feature penalties beat the best shared penalty on the validation loss, the
 #   objective of the bilevel problem, by a clear margin.
 # * They also generalize: the test loss is lower.
 # * The noise features get much larger penalties than the real ones (median over each group).
 # * After the same 30 outer iterations, the penalty method's validation loss is within 1 % of
-#   AID's. (After 30 iterations the continuation is still at its first $\sigma = 0.1$: it
-#   moves on only when the outer test holds. Even there, the $O(\sigma)$ bias is small next
+#   AID's. (After 30 iterations the continuation is still at its first :math:`\sigma = 0.1`: it
+#   moves on only when the outer test holds. Even there, the :math:`O(\sigma)` bias is small next
 #   to what the per-feature penalties gain.)
-# %%
 assert res.status_name in ("CONVERGED", "MAXITER") and aid.status_name in ("CONVERGED", "MAXITER")
 assert val_loss(res.x) < 0.9 * min(grid_losses), (val_loss(res.x), min(grid_losses))
 assert test_loss(res.x) < test_loss(x_grid)

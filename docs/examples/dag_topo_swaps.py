@@ -15,6 +15,7 @@ where the gradient of ``h`` is small (adding the edge keeps the graph acyclic), 
 that lower ``Q``. So the score goes down at every step and the output is a DAG by construction.
 
 This script
+
 1. compares, on the same objective, NOTEARS, TOPO from a random order and TOPO warm-started from
    NOTEARS's answer (the post-processor), against the obvious alternative of a fixed order;
 2. plots TOPO's score trajectory and the learned graph next to the true one;
