@@ -120,6 +120,7 @@ class Solver:
             return elapsed
 
         deadline = t0 + float(options.maxtime)
+        self.deadline = deadline          # for inner loops that run inside init (before state exists)
         state = self.init(problem, x0, options)
         state.deadline = deadline
         if not _finite(state):

@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def scipy_suite_command(junit: Path, scipy_tests: Path) -> list[str]:
     """The child command (also in docs/from-scipy.md)."""
+    # scipy's conftest (markers, fixtures) is found by rooting the run at the scipy package; naming it
+    # with "-p scipy.conftest" registers it twice under pytest >= 9.1 ("Plugin already registered")
+    scipy_root = scipy_tests.parents[1]
     return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "numopt.testing.swap",
-            "-p", "scipy.conftest", f"--junitxml={junit}",
+            f"--rootdir={scipy_root}", f"--confcutdir={scipy_root}", f"--junitxml={junit}",
             *[str(scipy_tests / f) for f in SCIPY_FILES]]
 
 

@@ -150,3 +150,22 @@ def test_a_nan_objective_at_the_returned_point_is_never_success():
     res = numopt.minimize(problem, method="notears")
     assert calls["n"] == calls["poison"]
     assert not res.success and res.status_name == "NUMERICAL_ERROR"
+
+
+def test_a_huge_unroll_honours_maxtime():
+    """bilevel-itd's unrolled loop runs inside init; a hostile unroll=1e9 ran past maxtime (fuzz)."""
+    import sys
+    import time
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent))
+    from catalogue import CATALOGUE
+    problem, _ = CATALOGUE["bilevel-quadratic"]()
+    t = time.perf_counter()
+    res = numopt.minimize(problem, method="bilevel-itd", options={"unroll": 10 ** 9, "maxtime": 0.5})
+    assert res.status_name == "MAXTIME" and time.perf_counter() - t < 5.0
+
+
+def test_box_prox_refuses_a_point_of_another_shape():
+    from numopt.problems import prox
+    with pytest.raises(ValueError, match="Box lb has shape"):
+        prox.Box(np.zeros(2), np.ones(2))(np.zeros(1))

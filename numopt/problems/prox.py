@@ -178,7 +178,11 @@ class Box(Prox):
         return 0.0 if np.all((x >= self.lb) & (x <= self.ub)) else np.inf
 
     def __call__(self, v, t=1.0):
-        return np.clip(np.asarray(v, dtype=float), self.lb, self.ub)
+        v = np.asarray(v, dtype=float)
+        for name, bound in (("lb", self.lb), ("ub", self.ub)):
+            if np.ndim(bound) and np.shape(bound) != v.shape:
+                raise ValueError(f"Box {name} has shape {np.shape(bound)} but the point v has shape {v.shape}")
+        return np.clip(v, self.lb, self.ub)
 
     def prox_conjugate(self, v, t=1.0):
         v = np.asarray(v, dtype=float)

@@ -1,6 +1,7 @@
 """pytest plugin: run another library's test suite with numopt behind its import.
 
-``python -m pytest -p numopt.testing.swap -p scipy.conftest --pyargs scipy.optimize.tests.test_slsqp``
+``python -m pytest -p numopt.testing.swap --rootdir=$S --confcutdir=$S $S/optimize/tests/test_slsqp.py``
+(``S`` = the installed scipy package directory)
 runs scipy's installed tests with ``scipy.optimize.minimize`` replaced by :func:`numopt.minimize`
 (before the test modules are imported, so both ``from scipy.optimize import minimize`` and
 ``optimize.minimize(...)`` reach numopt).

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...driver import Solver, SolverState, fail
+from ...driver import Solver, SolverState, fail, past
 from ...linesearch import lipschitz_backtracking
 from ...options import DriverOptions, opt
 from ...problems.prox import Zero
@@ -546,7 +546,9 @@ class BilevelITD(_Outer):
         beta = state.aux["beta"]
         y = state.aux["y_start"].copy()          # every unroll starts at y0: Phi is one fixed function
         traj = [y]
-        for _ in range(options.unroll):
+        for k in range(options.unroll):
+            if k % 64 == 63 and past(min(state.deadline, getattr(self, "deadline", state.deadline))):        # a huge unroll must not outlive maxtime
+                raise InnerFailure(Status.MAXTIME, f"time limit reached inside the unrolled inner loop (step {k + 1})")
             y = y - beta * guard(problem.grad_g, x, y)[1]
             traj.append(y)
         state.aux["inner_nit"] = state.aux.get("inner_nit", 0) + options.unroll
