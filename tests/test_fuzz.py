@@ -352,7 +352,8 @@ def test_ot_sinkhorn(case, method, numItermax, stopThr):
         thr = 1e-9 if stopThr is None else float(stopThr)          # tol=None: the method's default
         assert problem.marginal_error(res.x) <= max(thr, 1e-12) * 10 + 1e-12
     iters = 1000 if numItermax is None else numItermax      # POT's sinkhorn has no "None" (its default is 1000)
-    P = call(lambda: numopt.ot.sinkhorn(a, b, C, reg, method, numItermax=iters, stopThr=stopThr,
+    thr = 1e-9 if stopThr is None else stopThr                # ... nor for stopThr (default 1e-9)
+    P = call(lambda: numopt.ot.sinkhorn(a, b, C, reg, method, numItermax=iters, stopThr=thr,
                                          warn=False, options={"maxtime": 5.0}), names)
     assert P is not None and np.all(np.isfinite(P)) and P.shape == np.shape(C)
 

@@ -169,3 +169,14 @@ def test_box_prox_refuses_a_point_of_another_shape():
     from numopt.problems import prox
     with pytest.raises(ValueError, match="Box lb has shape"):
         prox.Box(np.zeros(2), np.ones(2))(np.zeros(1))
+
+
+def test_lasso_duality_gap_with_alpha_zero_is_the_least_squares_gap():
+    """alpha = 0 scaled the dual point to zero, so the 'gap' equalled the objective (long fuzz run)."""
+    from numopt.problems import Lasso
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 5)), rng.standard_normal(30)
+    p = Lasso(X, y, alpha=0.0)
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert p.fun(w) > 0.1 and p.duality_gap(w) < 1e-12
+    assert p.duality_gap(w + 0.1) > 1e-3

@@ -115,8 +115,19 @@ class Lasso(CompositeProblem):
         lam = N * self.alpha
         r = self.y - self.X @ w
         dn = float(np.max(np.abs(self.X.T @ r), initial=0.0))
-        s = 1.0 if dn <= lam or dn == 0.0 else lam / dn
-        u = s * r
+        if lam == 0.0 and dn > 0.0:
+            # alpha = 0 (least squares): the dual needs X^T u = 0 exactly; scaling r by 0 would
+            # give u = 0 and a gap equal to the objective. Project r onto null(X^T) instead.
+            import scipy.sparse as sp
+            if sp.issparse(self.X):
+                from scipy.sparse.linalg import lsqr
+                c = lsqr(self.X, r, atol=1e-14, btol=1e-14, iter_lim=10 * self.X.shape[1])[0]
+            else:
+                c = np.linalg.lstsq(self.X, r, rcond=None)[0]
+            u = r - self.X @ c
+        else:
+            s = 1.0 if dn <= lam or dn == 0.0 else lam / dn
+            u = s * r
         primal = 0.5 * float(r @ r) + lam * float(np.sum(np.abs(w)))
         dual = 0.5 * float(self.y @ self.y) - 0.5 * float((self.y - u) @ (self.y - u))
         return max(primal - dual, 0.0) / N
