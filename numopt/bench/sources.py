@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BenchProblem", "register_source", "get_source", "source_names", "resolve_object",
+__all__ = ["BenchProblem", "register_source", "get_source", "source_names", "resolve_object", "select_names",
            "problem_id"]
 
 
@@ -70,6 +70,16 @@ _SOURCES: dict[str, Any] = {
     "bilevel": "numopt.solvers.bilevel.bench:BilevelSource",
 }
 _RESOLVED: dict[str, Any] = {}
+
+
+def select_names(names, valid, kind: str) -> list[str]:
+    """A source's ``select(names=...)``: ``None`` means all of ``valid``; a string is one name;
+    unknown names raise a ``ValueError`` listing the valid ones (``kind`` names the source)."""
+    names = list(valid) if names is None else ([names] if isinstance(names, str) else list(names))
+    unknown = sorted(set(names) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown {kind} problem(s) {unknown}; valid: {', '.join(valid)}")
+    return names
 
 
 def resolve_object(target: str):

@@ -45,11 +45,8 @@ class DAGSource:
         return None
 
     def select(self, names=None) -> list[str]:
-        names = list(_NAMES) if names is None else ([names] if isinstance(names, str) else list(names))
-        unknown = sorted(set(names) - set(_NAMES))
-        if unknown:
-            raise ValueError(f"unknown dag problem(s) {unknown}; valid: {', '.join(_NAMES)}")
-        return names
+        from ...bench.sources import select_names
+        return select_names(names, _NAMES, "dag")
 
     def build(self, name: str, **params):
         from ...bench.sources import BenchProblem

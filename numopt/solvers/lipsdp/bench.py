@@ -36,11 +36,8 @@ class LipschitzSource:
         return None
 
     def select(self, names=None) -> list[str]:
-        names = list(_ACTS) if names is None else ([names] if isinstance(names, str) else list(names))
-        unknown = sorted(set(names) - set(_ACTS))
-        if unknown:
-            raise ValueError(f"unknown lipschitz problem(s) {unknown}; valid: {', '.join(_ACTS)}")
-        return names
+        from ...bench.sources import select_names
+        return select_names(names, _ACTS, "lipschitz")
 
     def build(self, name: str, **params):
         from ...bench.sources import BenchProblem, problem_id
