@@ -76,7 +76,20 @@ def simplex_dist_sq(f, x):
     return min(phi(c) for c in cands) if cands else 0.0
 
 
-class GameMeasure:
+class _Residuals:
+    """The two residuals of ``0 in F(u) + N(u)`` shared by the measures (``F``, ``J``, ``L`` given)."""
+
+    def certified(self, u):
+        eta = 1.0 / self.L
+        pre = u - eta * self.F(u)
+        ub = self.J(pre)
+        return float(np.linalg.norm(self.F(ub) + (pre - ub) / eta))
+
+    def natural(self, u):
+        return float(np.linalg.norm(u - self.J(u - self.F(u))))
+
+
+class GameMeasure(_Residuals):
     def __init__(self, A):
         self.A = A
         self.m = A.shape[0]
@@ -93,15 +106,6 @@ class GameMeasure:
     def gap(self, u):
         return float(np.max(self.A.T @ u[:self.m]) - np.min(self.A @ u[self.m:]))
 
-    def certified(self, u):
-        eta = 1.0 / self.L
-        pre = u - eta * self.F(u)
-        ub = self.J(pre)
-        return float(np.linalg.norm(self.F(ub) + (pre - ub) / eta))
-
-    def natural(self, u):
-        return float(np.linalg.norm(u - self.J(u - self.F(u))))
-
     def dist(self, u):
         """Exact dist(0, F(u) + N(u)) at a feasible u (inf if u is off the simplices)."""
         x, y = u[:self.m], u[self.m:]
@@ -113,7 +117,7 @@ class GameMeasure:
         return {"gap": self.gap(u), "dist": self.dist(u), "certified": self.certified(u), "natural": self.natural(u)}
 
 
-class BoxLSMeasure:
+class BoxLSMeasure(_Residuals):
     def __init__(self, X, y, lb, ub, xref):
         self.X, self.y, self.lb, self.ub, self.xref = X, y, lb, ub, xref
         self.n = X.shape[0]
@@ -129,15 +133,6 @@ class BoxLSMeasure:
 
     def J(self, v):
         return np.clip(v, self.lb, self.ub)
-
-    def certified(self, u):
-        eta = 1.0 / self.L
-        pre = u - eta * self.F(u)
-        ub = self.J(pre)
-        return float(np.linalg.norm(self.F(ub) + (pre - ub) / eta))
-
-    def natural(self, u):
-        return float(np.linalg.norm(u - self.J(u - self.F(u))))
 
     def dist(self, u):
         """Exact dist(0, F(u) + N_box(u)) at a feasible u."""

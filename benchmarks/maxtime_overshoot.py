@@ -21,7 +21,6 @@ import numopt
 def cases():
     from numopt import ot_generators as gen
     from numopt.problems import QP, Lasso, LogisticRegression, MatrixGame, PoissonControl
-    from numopt.problems.hs import hs_problem  # noqa: F401
     rng = np.random.default_rng(0)
     X = rng.standard_normal((4000, 800))
     y = X[:, :20] @ rng.standard_normal(20) + rng.standard_normal(4000)

@@ -1,6 +1,5 @@
 """Block coordinate descent (method="bcd"): every rule x partition x update converges,
 L1 problems match scikit-learn on LIBSVM data, certificates, active-set identification."""
-import os
 
 import numpy as np
 import pytest
@@ -12,18 +11,15 @@ from numopt.problems.composite import CompositeProblem
 from numopt.problems.prox import NonNegative
 from numopt.result import Status
 
+from _libsvm import read_libsvm
+
 RULES = ["cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq"]
 PARTS = ["order", "sort", "balanced", "variable"]
 UPDATES = ["lb", "la", "hb", "newton"]
 
 
 def _data(name):
-    root = os.environ.get("NUMOPT_DATA")
-    path = os.path.join(root or "", "libsvm", name)
-    if not root or not os.path.exists(path):
-        pytest.skip(f"NUMOPT_DATA/libsvm/{name} not available")
-    from sklearn.datasets import load_svmlight_file
-    X, y = load_svmlight_file(path)
+    X, y = read_libsvm(name)
     return sp.csc_matrix(X), y
 
 

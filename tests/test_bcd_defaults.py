@@ -7,7 +7,6 @@ rounding), checked against scikit-learn's (liblinear) solution; ElasticNet (the 
 scikit-learn's. The shared L1 coordinate pieces (``numopt._cd_kernels``) and the
 cancellation-free datafit differences are tested as kernels.
 """
-import os
 import warnings
 
 import numpy as np
@@ -18,14 +17,11 @@ import numopt
 from numopt.problems import ElasticNet, LogisticRegression
 from numopt.result import Status
 
+from _libsvm import read_libsvm
+
 
 def _libsvm(name, standardize=False):
-    root = os.environ.get("NUMOPT_DATA")
-    path = os.path.join(root or "", "libsvm", name)
-    if not root or not os.path.exists(path):
-        pytest.skip(f"NUMOPT_DATA/libsvm/{name} not available")
-    from sklearn.datasets import load_svmlight_file
-    X, y = load_svmlight_file(path)
+    X, y = read_libsvm(name)
     y = np.where(y == y.max(), 1.0, -1.0)                 # breast-cancer: 2/4 or -1/1
     if standardize:
         X = X.toarray()

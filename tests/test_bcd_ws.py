@@ -2,7 +2,6 @@
 the robustness items of issue 10: defaults converge to a duality gap of 1e-8 with supports
 equal to scikit-learn's, gap safe screening never removes a feature of the solution,
 scale-aware stopping, honest work accounting, degenerate and non-finite inputs."""
-import os
 import warnings
 
 import numpy as np
@@ -15,14 +14,11 @@ from numopt.problems.composite import CompositeProblem
 from numopt.problems.prox import L1
 from numopt.result import Status
 
+from _libsvm import read_libsvm
+
 
 def _data(name):
-    root = os.environ.get("NUMOPT_DATA")
-    path = os.path.join(root or "", "libsvm", name)
-    if not root or not os.path.exists(path):
-        pytest.skip(f"NUMOPT_DATA/libsvm/{name} not available")
-    from sklearn.datasets import load_svmlight_file
-    X, y = load_svmlight_file(path)
+    X, y = read_libsvm(name)
     X = sp.csr_matrix(X)
     X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)   # for liblinear
     return X, y
