@@ -67,11 +67,15 @@ def as_vector(value, name: str, *, size: int | None = None, finite: bool = True,
 
 
 def as_x0(x0, *, size: int | None = None) -> np.ndarray:
-    """``x0`` as scipy reads it: a scalar becomes shape (1,), ints become floats, 1-D only."""
+    """``x0`` as scipy reads it: a scalar becomes shape (1,), ints become floats, 1-D only,
+    at least one element."""
     arr = _real_dtype_or_raise(x0, "x0")
     if arr.ndim > 1:
         raise ValueError(f"x0 must be one-dimensional (scipy convention), got shape {arr.shape}")
-    return as_vector(x0, "x0", size=size, allow_scalar=True)
+    x = as_vector(x0, "x0", size=size, allow_scalar=True)
+    if x.size == 0:
+        raise ValueError("x0 must have at least one element, got an empty array")
+    return x
 
 
 def as_matrix(X, name: str, *, rows: int | None = None, finite: bool = True):

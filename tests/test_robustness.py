@@ -180,3 +180,13 @@ def test_lasso_duality_gap_with_alpha_zero_is_the_least_squares_gap():
     w = np.linalg.lstsq(X, y, rcond=None)[0]
     assert p.fun(w) > 0.1 and p.duality_gap(w) < 1e-12
     assert p.duality_gap(w + 0.1) > 1e-3
+
+
+@pytest.mark.parametrize("constraints", [(), {"type": "eq", "fun": lambda x: 0.0}])
+def test_an_empty_x0_is_refused_by_name(constraints):
+    """x0 = [] reached the constraint normalisation and numpy broadcasting (fifth long fuzz run)."""
+    from scipy.optimize import Bounds, LinearConstraint
+    for kw in ({"bounds": Bounds(0.0, 1.0)}, {"constraints": LinearConstraint(np.ones((1, 1)), 0, 0)},
+               {"constraints": constraints}):
+        with pytest.raises(ValueError, match="x0 must have at least one element"):
+            numopt.minimize(lambda x: 0.0, np.array([]), jac=lambda x: x, method="prox-grad", **kw)
