@@ -190,3 +190,17 @@ def test_an_empty_x0_is_refused_by_name(constraints):
                {"constraints": constraints}):
         with pytest.raises(ValueError, match="x0 must have at least one element"):
             numopt.minimize(lambda x: 0.0, np.array([]), jac=lambda x: x, method="prox-grad", **kw)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e21])
+def test_simplex_projection_at_any_magnitude(scale):
+    """A step of 1e21 gave IndexError in Simplex (no index passed the sorting test in rounding;
+    sixth long fuzz run, extragradient); the numba twin returned a point off the simplex."""
+    from numopt.problems.prox import Simplex
+    from numopt.solvers.halpern._kernels import project_simplex
+    v = -scale * np.array([1.079, 1.107, 1.096, 1.016, 0.956, 0.82, 0.896, 1.086])
+    out = np.empty_like(v)
+    project_simplex(v, 1.0, out)
+    for x in (Simplex()(v), out):
+        assert np.all(x >= 0) and abs(x.sum() - 1.0) < 1e-12
+        assert np.argmax(x) == np.argmax(v)

@@ -220,6 +220,9 @@ class Simplex(Prox):
         v = np.asarray(v, dtype=float)
         if not np.all(np.isfinite(v)):          # NaN in, NaN out: the caller's finiteness check decides
             return np.full_like(v, np.nan)
+        # the projection commutes with adding c 1 to v: shifting by max(v) keeps the radius
+        # above the rounding of |v| and makes k = 1 always feasible (u_1 - css_1 = radius > 0)
+        v = v - np.max(v)
         u = np.sort(v)[::-1]
         css = np.cumsum(u) - self.radius
         k = np.arange(1, v.size + 1)

@@ -19,7 +19,8 @@ from ..._jit import njit
 def project_simplex(v, radius, out):
     """Euclidean projection of ``v`` onto ``{x >= 0, sum x = radius}`` (sorting; Duchi et al. 2008)."""
     n = v.size
-    u = np.sort(v)[::-1]
+    shift = v.max()       # projecting v - max(v) 1 gives the same point and keeps radius above rounding
+    u = np.sort(v)[::-1] - shift
     css = 0.0
     theta = 0.0
     for k in range(n):
@@ -28,7 +29,7 @@ def project_simplex(v, radius, out):
         if u[k] - t > 0.0:
             theta = t
     for k in range(n):
-        d = v[k] - theta
+        d = (v[k] - shift) - theta
         out[k] = d if d > 0.0 else 0.0
 
 
