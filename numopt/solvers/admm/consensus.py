@@ -191,7 +191,6 @@ class _LocalQP:
         self.blocks: OrderedDict = OrderedDict()
         self.it = None                            # (block key, x, z, y) scaled, of the last solve
         self.rho = QPSplitting.default_rho
-        self.nfactor = 0
         self.scratch = None
         self.out = np.zeros(6)
 
@@ -266,7 +265,6 @@ class _LocalQP:
                 rho_new = ADMMEngine._new_rho(self.rho, r, s, r_scale, s_scale, None, None, opts)
                 if rho_new is not None:
                     self.rho, updates = rho_new, updates + 1
-        self.nfactor = sum(b.spl.nfactor for b in self.blocks.values())
         self.it = (pen, x, z, y, spl.D, spl.E, spl.cost)
         return spl.D * x, k, None, None
 
