@@ -195,6 +195,9 @@ def main(argv=None):
     # warm up (imports, first factorization paths)
     P, q_, A, l, u = random_sparse_qp(20, 0)
     numopt.minimize(QP(P, q_, A, l, u), np.zeros(20), method="admm")
+    if args.what == "consensus":      # the fused local-solve kernel (compiled or loaded from the cache)
+        numopt.minimize(make_scenario_consensus(2, n=6, m=4, n_shared=2, rng=0), method="consensus-admm",
+                        options={"executor": "serial"})
     if args.what == "qp":
         bench_qp(args.sizes, args.eps, args.repeats, args.density)
     elif args.what == "lasso":

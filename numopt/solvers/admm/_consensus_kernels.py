@@ -32,6 +32,9 @@ Arrays are grouped in tuples to keep the signature narrow:
 * ``scratch = (rhs, sol, work, ax, px, aty)``: ``3 x (n + m)``, then ``m``, ``n``, ``n``.
 
 ``out`` receives ``(r, s, r_scale, s_scale, gap, gap_scale)`` of the last check.
+
+The kernels release the GIL (``nogil``): with the default thread-pool executor, the local
+solves of one round run in parallel on as many cores as are free.
 """
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ from ._kernels import qp_iterations
 __all__ = ["local_qp_solve"]
 
 
-@njit
+@njit(nogil=True)
 def _check(data, cost, it, scratch, eps_abs, eps_rel, abs_dual, out):
     """OSQP's unscaled residuals of the iterate into ``out``; ``1`` converged, ``0`` not, ``-1``
     non-finite."""
@@ -115,7 +118,7 @@ def _check(data, cost, it, scratch, eps_abs, eps_rel, abs_dual, out):
     return 0
 
 
-@njit
+@njit(nogil=True)
 def local_qp_solve(maxit, check_every, check_first, factors, scaled, data, cost, sigma, alpha, eps_abs,
                    eps_rel, abs_dual, it, scratch, out):
     """Up to ``maxit`` OSQP iterations from the iterate ``it`` (in place), the termination test

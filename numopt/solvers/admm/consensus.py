@@ -12,18 +12,39 @@ sec. 7.2):
     z^{k+1}_j &= \frac{\sum_{i \ni j} w_i (\hat x_{i} + u_i)_j}{\sum_{i \ni j} w_i}, \qquad
     u_i^{k+1} = u_i^k + \hat x_{i,S_i} - z^{k+1}_{G_i}.
 
-Each local problem is a QP with Hessian ``P_i + w_i rho E_i^T E_i`` — constant, so its KKT
-factorization is built once *where the local solve runs* (a per-process cache keyed by
-the run and the block, rebuilt only when ``rho`` changes) and every round only changes its
-linear term; the local solve is the ``admm`` QP engine, warm-started from the block's previous
-solution. Local solves are submitted to any :class:`concurrent.futures.Executor`:
-threads by default, ``"serial"``, or e.g. Dask's ``client.get_executor(pure=False)``.
-Per round, only the vector ``z_{G_i} - u_i`` and the penalty go out and ``x_i`` comes back.
+Each local problem is a QP with Hessian ``P_i + w_i rho E_i^T E_i`` -- constant, so it is scaled
+and factored once *where the local solve runs* (a per-process cache keyed by the run and the
+block, rebuilt only when ``rho`` changes) and every round only changes its linear term. The
+local solve is OSQP's iteration (the ``admm`` QP splitting's data, factors and certificates)
+run as one compiled call per 25 iterations with the termination test inside the loop
+(:mod:`._consensus_kernels`), warm-started from the block's previous solution. Local solves
+are submitted to any :class:`concurrent.futures.Executor`: threads by default, ``"serial"``,
+or e.g. Dask's ``client.get_executor(pure=False)``. Per round, only the vector
+``z_{G_i} - u_i``, the penalty and the local tolerance go out and ``x_i`` comes back.
+
+Stopping. The consensus test is the engine's (:func:`numopt.stopping.small_residuals` on Boyd's
+2-norm residuals ``r = |(x_i)_{S_i} - z_{G_i}|`` and ``s = |A^T diag(w rho)(z^{k+1} - z^k)_G|``;
+reference scales ``max(|Ax|, |Bz|)`` and ``|A^T y|`` for ``eps_rel``, ``sqrt(rows)`` and
+``sqrt(n)`` for ``eps_abs``). The local solves are inexact (Eckstein & Bertsekas 1992: ADMM
+converges with summable x-update errors): round ``k``'s local tolerance is
+``t_k = max(local_eps, min(t_{k-1}, local_eps_factor * min(max(r, eps_pri), max(s, eps_dual) / rho)))``
+(``t_0 = local_eps_max``) in the units of ``x``; a local solve stops on OSQP's unscaled test
+with ``eps_abs = t_k`` on the primal residual, ``w_i rho t_k`` on the dual residual and the
+duality gap, and ``eps_rel = local_eps`` (reference scales: the norms of the terms of each
+residual, as :mod:`.qp`). ``local_eps_factor = 0``: fixed local solves,
+``eps_abs = eps_rel = local_eps``.
 
 Every local result is checked: a local solve that stops short of its tolerance ends the run
 with ``INNER_MAXITER``, an infeasible local QP with ``INFEASIBLE``, non-finite local data or
 iterates with ``NUMERICAL_ERROR`` -- each at the last good consensus iterate, naming the block.
 ``maxtime`` reaches the local solves as a remaining budget (valid on any worker's clock).
+
+References
+----------
+S. Boyd et al., "Distributed optimization and statistical learning via the alternating
+direction method of multipliers", 2011, sec. 7. J. Eckstein, D. P. Bertsekas, "On the
+Douglas-Rachford splitting method and the proximal point algorithm for maximal monotone
+operators", Math. Prog. 55, 1992.
 """
 from __future__ import annotations
 
