@@ -227,11 +227,13 @@ for name, ts in times.items():
 # scaling and factorizations (once per consensus penalty) and about 50 consensus rounds of three
 # warm-started local solves (a few to a few tens of OSQP iterations each, run in one compiled call
 # with the termination test inside; the local tolerance tightens with the consensus residuals).
-# OSQP solves the joint QP in one C loop. Measured on a loaded 2-core machine (3-cycle medians,
-# docs/benchmarks/admm.md): consensus-admm about 0.1 s per cycle, 10-20x OSQP's setup + solve and
-# 20-30x its solve call alone (before the fused local solves: about 1 s, 150-250x). What consensus
-# buys is the structure (the local solves are independent tasks for an executor, e.g. Dask
-# workers), not single-machine speed at this size.
+# OSQP solves the joint QP in one C loop. Measured on an oversubscribed 2-core machine (load 8,
+# 3-cycle medians of three runs alternated with the previous version, docs/benchmarks/admm.md):
+# consensus-admm 104-144 ms per cycle, 13-18x OSQP's setup + solve (8 ms) and 17-62x its solve
+# call alone (2.3-6.3 ms); the previous version (local solves through the generic engine's Python
+# loop to a fixed 1e-10) took 768-1851 ms, 11x slower at the median. What consensus buys is the
+# structure (the local solves are independent tasks for an executor: threads, since the local
+# kernels release the GIL, or Dask workers), not single-machine speed at this size.
 
 # %%
 # The plans
