@@ -60,7 +60,6 @@ import scipy.sparse as sp
 
 from ...driver import fail
 from ...options import opt
-from ...problems.models import QP
 from ...problems.splitting import ConsensusProblem
 from ...registry import register
 from ...result import Status
