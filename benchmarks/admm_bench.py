@@ -5,13 +5,14 @@
   objective gap to OSQP.
 * ``lasso``: numopt ``admm`` vs scikit-learn's coordinate descent on a LIBSVM data set
   (sanity figure; ADMM is not expected to win).
-* ``consensus``: ``consensus-admm`` on N scenario QPs, serial vs threads vs a local Dask
-  cluster: wall time, speedup, per-round overhead.
+* ``consensus``: ``consensus-admm`` on N scenario QPs (inexact and fixed local tolerance),
+  serial vs threads vs a local Dask cluster, against OSQP on the joint QP: wall time, ratio,
+  rounds, local iterations, error of the shared variables against Clarabel.
 
 Examples
 --------
     NUMOPT_DATA=/work/shared/data PYTHONPATH=. python benchmarks/admm_bench.py qp --sizes 50 100 200 400
-    python benchmarks/admm_bench.py consensus --scenarios 2 4 8
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/admm_bench.py consensus --scenarios 2 4 8
 """
 from __future__ import annotations
 
@@ -86,10 +87,40 @@ def bench_lasso(alpha):
               f"{(res.fun - fs) / fs:.1e} |")
 
 
-def bench_consensus(scenarios, n, dask):
-    print(f"\n## consensus-admm: scenario QPs (n = {n} each, shared segment 8), eps 1e-8\n")
-    print("| N | executor | time [s] | rounds | per-round [ms] | speedup vs serial |")
-    print("|---|---|---|---|---|---|")
+def joint_qp(pb):
+    """The consensus problem as one QP in ``(x_1, ..., x_N, z)``: block-diagonal local data plus
+    the rows ``(x_i)_{S_i} - z_{G_i} = 0``."""
+    sizes = [q.n for q in pb.local]
+    off = np.concatenate([[0], np.cumsum(sizes)])
+    nx, nz = int(off[-1]), pb.n
+    tocsc = lambda M: sp.csc_matrix(M)
+    P = sp.block_diag([tocsc(q.P) for q in pb.local] + [sp.csc_matrix((nz, nz))], format="csc")
+    qv = np.concatenate([q.q for q in pb.local] + [np.zeros(nz)])
+    A_loc = sp.hstack([sp.block_diag([tocsc(q.A) for q in pb.local]), sp.csc_matrix((sum(q.A.shape[0] for q in pb.local), nz))])
+    rows, cols, vals, r = [], [], [], 0
+    for i, (S, G) in enumerate(zip(pb.shared, pb.global_index)):
+        for a, b in zip(S, G):
+            rows += [r, r]
+            cols += [off[i] + a, nx + b]
+            vals += [1.0, -1.0]
+            r += 1
+    E = sp.csc_matrix((vals, (rows, cols)), shape=(r, nx + nz))
+    A = sp.vstack([A_loc, E], format="csc")
+    lo = np.concatenate([q.l for q in pb.local] + [np.zeros(r)])
+    hi = np.concatenate([q.u for q in pb.local] + [np.zeros(r)])
+    return P, qv, A, lo, hi, nx
+
+
+def bench_consensus(scenarios, n, dask, eps, repeats):
+    """consensus-admm (inexact local solves, the default; and the fixed local tolerance 1e-10 of
+    ``local_eps_factor=0``), serial / threads / Dask, against OSQP on the joint QP (setup + solve,
+    same eps, polishing off). Runs interleaved per repeat; the best of ``repeats`` is reported.
+    Accuracy: the max deviation of the shared variables from a tight Clarabel solve of the joint QP."""
+    import clarabel
+    import osqp
+    print(f"\n## consensus-admm: scenario QPs (n = {n} each, shared segment 8), eps {eps}\n")
+    print("| N | solver | time [s] | ratio to OSQP | rounds | local (OSQP: all) iterations | max shared error vs Clarabel |")
+    print("|---|---|---|---|---|---|---|")
     client = cluster = None
     if dask:
         import distributed
@@ -99,17 +130,45 @@ def bench_consensus(scenarios, n, dask):
     try:
         for N in scenarios:
             pb = make_scenario_consensus(N, n=n, m=(3 * n) // 4, n_shared=8, rng=N)
-            execs = [("serial", "serial"), ("threads(2)", None)]
+            P, qv, A, lo, hi, nx = joint_qp(pb)
+            eq = lo == hi
+            Acl = sp.vstack([A[eq], A[~eq], -A[~eq]], format="csc")
+            bcl = np.concatenate([hi[eq], hi[~eq], -lo[~eq]])
+            st = clarabel.DefaultSettings()
+            st.verbose, st.tol_gap_abs, st.tol_gap_rel, st.tol_feas = False, 1e-11, 1e-11, 1e-11
+            ref = np.array(clarabel.DefaultSolver(sp.triu(P, format="csc"), qv, Acl, bcl,
+                                                  [clarabel.ZeroConeT(int(eq.sum())),
+                                                   clarabel.NonnegativeConeT(int(2 * (~eq).sum()))], st).solve().x)
+            z_ref = ref[nx:]
+            runs = [("consensus serial", {"executor": "serial"}),
+                    ("consensus serial, local_eps_factor=0", {"executor": "serial", "local_eps_factor": 0}),
+                    ("consensus threads(2)", {"executor": None, "n_workers": 2})]
             if client is not None:
-                execs.append(("dask(2 workers)", client.get_executor(pure=False)))
-            base = None
-            for label, ex in execs:
+                runs.append(("consensus dask(2 workers)", {"executor": client.get_executor(pure=False)}))
+            best = {label: np.inf for label, _ in runs}
+            best["OSQP joint"] = np.inf
+            info = {}
+            for _ in range(repeats):
                 t0 = time.perf_counter()
-                res = numopt.minimize(pb, method="consensus-admm",
-                                      options={"eps_abs": 1e-8, "eps_rel": 1e-8, "executor": ex, "n_workers": 2})
-                t = time.perf_counter() - t0
-                base = t if base is None else base
-                print(f"| {N} | {label} | {t:.2f} | {res.nit} | {1e3 * t / max(res.nit, 1):.1f} | {base / t:.2f} |")
+                m = osqp.OSQP()
+                m.setup(P=sp.triu(P, format="csc"), q=qv, A=A, l=lo, u=hi, eps_abs=eps, eps_rel=eps,
+                        polishing=False, verbose=False, max_iter=100000)
+                ro = m.solve()
+                best["OSQP joint"] = min(best["OSQP joint"], time.perf_counter() - t0)
+                info["OSQP joint"] = ("-", ro.info.iter, np.abs(ro.x[nx:] - z_ref).max())
+                for label, o in runs:
+                    t0 = time.perf_counter()
+                    try:
+                        res = numopt.minimize(pb, method="consensus-admm", options={"eps_abs": eps, "eps_rel": eps, **o})
+                    except ValueError:          # an option this numopt does not have (a baseline run)
+                        continue
+                    best[label] = min(best[label], time.perf_counter() - t0)
+                    assert res.success, res.message
+                    info[label] = (res.nit, res.local_iterations, np.abs(res.x - z_ref).max())
+            t_osqp = best["OSQP joint"]
+            for label in ["OSQP joint"] + [r[0] for r in runs if r[0] in info]:
+                rounds, its, err = info[label]
+                print(f"| {N} | {label} | {best[label]:.4f} | {best[label] / t_osqp:.1f} | {rounds} | {its} | {err:.1e} |")
     finally:
         if client is not None:
             client.close()
@@ -126,20 +185,25 @@ def main(argv=None):
     q.add_argument("--density", type=float, default=0.15, help="density of M (P = M M^T) and A")
     la = sub.add_parser("lasso", help="numopt admm vs scikit-learn Lasso on LIBSVM data")
     la.add_argument("--alpha", type=float, default=0.01)
-    c = sub.add_parser("consensus", help="consensus-admm: serial vs threads vs Dask")
+    c = sub.add_parser("consensus", help="consensus-admm: serial vs threads vs Dask vs OSQP on the joint QP")
     c.add_argument("--scenarios", type=int, nargs="+", default=[2, 4, 8])
     c.add_argument("--n", type=int, default=40)
+    c.add_argument("--eps", type=float, default=1e-6)
+    c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--no-dask", action="store_true")
     args = ap.parse_args(argv)
     # warm up (imports, first factorization paths)
     P, q_, A, l, u = random_sparse_qp(20, 0)
     numopt.minimize(QP(P, q_, A, l, u), np.zeros(20), method="admm")
+    if args.what == "consensus":      # the fused local-solve kernel (compiled or loaded from the cache)
+        numopt.minimize(make_scenario_consensus(2, n=6, m=4, n_shared=2, rng=0), method="consensus-admm",
+                        options={"executor": "serial"})
     if args.what == "qp":
         bench_qp(args.sizes, args.eps, args.repeats, args.density)
     elif args.what == "lasso":
         bench_lasso(args.alpha)
     else:
-        bench_consensus(args.scenarios, args.n, not args.no_dask)
+        bench_consensus(args.scenarios, args.n, not args.no_dask, args.eps, args.repeats)
 
 
 if __name__ == "__main__":

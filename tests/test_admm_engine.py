@@ -231,3 +231,27 @@ def test_anderson_acceleration_cuts_iterations_on_tv():
     assert plain.success and aa.success
     assert aa.nit < plain.nit / 5
     assert abs(aa.fun - plain.fun) < 1e-7 * plain.fun
+
+
+def test_engine_verdict_is_the_stopping_modules_with_the_splittings_scales():
+    """The engine decides with numopt.stopping.small_residuals; the thresholds it reports are
+    residual_tolerances of the splitting's reference scales (OSQP's for QPs, Boyd's otherwise)."""
+    from numopt.solvers.admm.engine import ADMMOptions, Splitting
+    from numopt.solvers.admm.qp import QPSplitting
+    from numopt.stopping import residual_tolerances
+    qp = _rand_qp(8, 6, 3)
+    spl = QPSplitting(qp)
+    opts = ADMMOptions(eps_abs=1e-4, eps_rel=1e-3)
+    pen = spl.penalty(0.1)
+    g = np.random.default_rng(1)
+    Z, U = g.standard_normal(8 + 6), g.standard_normal(8 + 6)
+    r, s, eps_pri, eps_dual, r_scale, s_scale = spl.residuals(None, Z, U, pen, None, None, None, opts)
+    assert (eps_pri, eps_dual) == residual_tolerances(r_scale, s_scale, 1e-4, 1e-3, *spl.abs_scales(8, 0))
+    # the generic rule: sqrt(p), sqrt(n) times the absolute part, 2-norm
+    gen = Splitting()
+    x = g.standard_normal(5)
+    out = gen.residuals(x, x, x, 1.0, x, -x, -x + 1e-3, opts)
+    assert gen.abs_scales(5, 5) == (np.sqrt(5), np.sqrt(5))
+    assert out[2] == pytest.approx(np.sqrt(5) * 1e-4 + 1e-3 * out[4], rel=1e-15)
+    res = numopt.minimize(qp, method="admm", options={"eps_abs": 1e-6, "eps_rel": 1e-6})
+    assert res.success and res.primal_residual <= res.eps_pri and res.dual_residual <= res.eps_dual

@@ -63,3 +63,28 @@ def test_work_units_are_declared_and_reported():
     assert {s.work_unit for s in all_specs()} <= set(WORK_UNITS)
     res = numopt.minimize(numopt.problems.Lasso(np.eye(3), np.ones(3), 0.1), method="prox-grad")
     assert res.npass == res.njev > 0          # a full-gradient method: one pass per gradient
+
+
+def test_residual_tests_share_one_formula():
+    # small_residuals is r <= abs * eps_abs + eps_rel * scale, with the thresholds of residual_tolerances
+    tp, td = st.residual_tolerances(2.0, 3.0, 1e-4, 1e-2, abs_primal=5.0, abs_dual=7.0)
+    assert (tp, td) == (5e-4 + 2e-2, 7e-4 + 3e-2)
+    assert st.small_residuals(tp, td, 2.0, 3.0, 1e-4, 1e-2, 5.0, 7.0)
+    assert not st.small_residuals(tp * (1 + 1e-12), td, 2.0, 3.0, 1e-4, 1e-2, 5.0, 7.0)
+    assert not st.small_residuals(tp, td * (1 + 1e-12), 2.0, 3.0, 1e-4, 1e-2, 5.0, 7.0)
+    assert st.small_residual(tp, 2.0, 1e-4, 1e-2, 5.0) and not st.small_residual(1.01 * tp, 2.0, 1e-4, 1e-2, 5.0)
+    assert not st.small_residual(NAN, 1.0, 1.0, 1.0) and not st.small_residual(0.0, np.inf, 1.0, 1.0)
+    # the defaults (abs scales 1) are OSQP's form, unchanged for existing callers
+    assert st.small_residuals(1.0, 1.0, 0.0, 0.0, 1.0, 0.5) and not st.small_residuals(1.0, 1.1, 0.0, 0.0, 1.0, 0.5)
+
+
+@pytest.mark.kernels
+def test_jitted_residual_tests_give_the_same_verdicts():
+    from numopt import stopping_kernels as sk
+    cases = [(0.5, 0.5, 1.0, 1.0, 0.1, 0.4, 1.0, 1.0), (0.51, 0.5, 1.0, 1.0, 0.1, 0.4, 1.0, 1.0),
+             (NAN, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0), (0.0, 0.0, np.inf, 1.0, 1.0, 1.0, 1.0, 1.0),
+             (3.0, 3.0, 0.0, 0.0, 1.0, 0.0, 3.0, 2.9)]
+    for c in cases:
+        assert sk.small_residuals(*c) == st.small_residuals(*c)
+        assert sk.small_residual(c[0], c[2], c[4], c[5], c[6]) == st.small_residual(c[0], c[2], c[4], c[5], c[6])
+        assert sk.small_relative(c[0], c[2], c[4]) == st.small_relative(c[0], c[2], c[4])

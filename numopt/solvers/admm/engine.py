@@ -12,10 +12,13 @@ everything else. Scaled form with over-relaxation ``alpha`` (Boyd sec. 3.4.3):
 
 The penalty may be a vector (one value per constraint row, ``Splitting.penalty``);
 ``u = y / rho`` elementwise. Residuals ``r = Ax + Bz - c`` and
-``s = A^T diag(rho) B (z^{k+1} - z^k)`` with Boyd's tolerances
-``eps_pri = sqrt(p) eps_abs + eps_rel max(|Ax|, |Bz|, |c|)``,
-``eps_dual = sqrt(n) eps_abs + eps_rel |A^T y|`` (a splitting may define its own, e.g.
-OSQP's for QPs). Penalty adaptation: residual balancing (He, Yang & Wang 2000) or the OSQP
+``s = A^T diag(rho) B (z^{k+1} - z^k)``; the verdict is :func:`numopt.stopping.small_residuals`,
+``r <= a_p eps_abs + eps_rel r_scale`` and ``s <= a_d eps_abs + eps_rel s_scale``, with the
+splitting's reference scales: Boyd's (sec. 3.3.1) by default, ``r_scale = max(|Ax|, |Bz|, |c|)``,
+``s_scale = |A^T y|``, ``a_p = sqrt(p)``, ``a_d = sqrt(n)`` in the 2-norm (times the splitting's
+data unit ``abs_scale_primal`` / ``abs_scale_dual``); OSQP's for QPs (max norm, ``a = 1``,
+the norms of the terms of each residual, see :mod:`.qp`). Penalty adaptation: residual
+balancing (He, Yang & Wang 2000) or the OSQP
 rule ``rho <- rho sqrt((r/r_scale)/(s/s_scale))``, checked every ``adaptive_rho_interval``
 iterations and adopted only when it changes ``rho`` by more than
 ``adaptive_rho_tolerance`` (a change refactors the x-update matrix; factorizations are
@@ -39,7 +42,7 @@ import numpy as np
 from ...driver import Solver, SolverState, fail
 from ...options import DriverOptions, opt
 from ...result import Status
-from ...stopping import small_relative
+from ...stopping import residual_tolerances, small_relative, small_residuals
 from ...work import add_passes
 
 __all__ = ["Splitting", "ADMMOptions", "ADMMState", "ADMMEngine", "QP_ONLY_OPTIONS", "qp_options", "SplittingFailure"]
@@ -131,18 +134,31 @@ class Splitting:
         return x
 
     def residuals(self, x, z, u, pen, Ax, Bz, Bz_old, opts):
-        """``(r, s, eps_pri, eps_dual, r_scale, s_scale)``: Boyd's rule in the 2-norm."""
+        r"""``(r, s, eps_pri, eps_dual, r_scale, s_scale)``: Boyd's rule (sec. 3.3.1).
+
+        ``r = |Ax + Bz - c|``, ``s = |A^T diag(pen) B (z - z_old)|`` in the splitting's norm; the
+        reference scales are ``r_scale = max(|Ax|, |Bz|, |c|)`` and ``s_scale = |A^T y|`` for
+        the relative part and :meth:`abs_scales` for the absolute part; ``eps_pri``,
+        ``eps_dual`` are :func:`numopt.stopping.residual_tolerances` of them (the engine's
+        verdict is :func:`numopt.stopping.small_residuals` of the same numbers).
+        """
         nrm = _norm_inf if self.norm == "inf" else _norm2
         c = self.c if np.ndim(self.c) else np.zeros(0)
         r = nrm(Ax + Bz - self.c)
         s = nrm(self.AT(pen * (Bz - Bz_old)))
         ATy = nrm(self.AT(pen * u))
-        p, n = Ax.size, x.size
-        fac_p, fac_n = (1.0, 1.0) if self.norm == "inf" else (np.sqrt(p), np.sqrt(n))
         r_scale = max(nrm(Ax), nrm(Bz), nrm(c))
-        eps_pri = fac_p * opts.eps_abs * self.abs_scale_primal + opts.eps_rel * r_scale
-        eps_dual = fac_n * opts.eps_abs * self.abs_scale_dual + opts.eps_rel * ATy
+        eps_pri, eps_dual = residual_tolerances(r_scale, ATy, opts.eps_abs, opts.eps_rel,
+                                                *self.abs_scales(x.size, Ax.size))
         return r, s, eps_pri, eps_dual, r_scale, ATy
+
+    def abs_scales(self, n: int, p: int):
+        """Reference scales ``(a_p, a_d)`` of ``eps_abs`` in the primal and dual tests:
+        Boyd's ``sqrt(p)``, ``sqrt(n)`` (``p`` constraint rows, ``n`` variables) in the 2-norm,
+        ``1`` in the max norm, times :attr:`abs_scale_primal`, :attr:`abs_scale_dual`."""
+        if self.norm == "inf":
+            return float(self.abs_scale_primal), float(self.abs_scale_dual)
+        return float(np.sqrt(p)) * self.abs_scale_primal, float(np.sqrt(n)) * self.abs_scale_dual
 
     def passes(self, iterations: int, checks: int) -> float:
         """Data passes (:mod:`numopt.work`) of ``iterations`` iterations and ``checks``
@@ -424,10 +440,12 @@ class ADMMEngine(Solver):
         if not check:
             return new
         new.fun = sp_.objective(x, z_new)
-        r, s, eps_pri, eps_dual, r_scale, s_scale = sp_.residuals(x, z_new, u_new, pen, Ax, Bz_new, Bz, options)
+        r, s, _, _, r_scale, s_scale = sp_.residuals(x, z_new, u_new, pen, Ax, Bz_new, Bz, options)
+        abs_p, abs_d = sp_.abs_scales(x.size, 0 if Ax is None else Ax.size)
+        eps_pri, eps_dual = residual_tolerances(r_scale, s_scale, options.eps_abs, options.eps_rel, abs_p, abs_d)
         new.metrics.update(primal_residual=r, dual_residual=s, eps_pri=eps_pri, eps_dual=eps_dual,
                            rho=state.rho)
-        converged = small_relative(r, eps_pri, 1.0) and small_relative(s, eps_dual, 1.0)
+        converged = small_residuals(r, s, r_scale, s_scale, options.eps_abs, options.eps_rel, abs_p, abs_d)
         gap = getattr(sp_, "last_gap", None)
         if gap is not None:
             new.metrics["duality_gap"] = gap[0]
