@@ -10,7 +10,11 @@ the Lagrangian ``L = f + lam^T c``:
    block ``-rho I`` (``rho = licq_reg``) in place of ``0`` -- the dual regularization of SQP and
    interior-point codes (IPOPT's ``delta_c``) -- and the constants use ``xi_G = licq_tol``. This is
    an extension outside the paper's analysis (which assumes LICQ); a run that converges still
-   ends only on the KKT test below, so the status stays a certificate.
+   ends only on the KKT test below, so the status stays a certificate. ``xi_G`` is exact
+   (``eigvalsh``) for ``m <= 200``; beyond, a factorization of ``G G^T`` and Lanczos, or -- with
+   ``preconditioner="schur"`` and a sparse ``G`` -- LOBPCG preconditioned by the Schur factor that
+   MINRES uses (:func:`~numopt.solvers.eal.kkt.licq_eigmin_precond`); cached while ``G`` is
+   unchanged.
 2. **Hessian modification**: ``B = H + (xi_B + ||H||) I`` if the reduced Hessian
    ``Z^T H Z`` has an eigenvalue below ``reduced_hess_tol``, else ``B = H``.
 3. **Constants** (reference code): ``Psi = 20 max(||B||^2, 1) / (min(xi_G, 1) min(xi_B, 1))``,
@@ -24,6 +28,10 @@ the Lagrangian ``L = f + lam^T c``:
    (:mod:`~numopt.solvers.eal.sketches`) from ``z = 0`` until the inner test holds or
    ``max_inner`` steps are spent. ``theta_k = 1`` (``mode="linear"``, the reference) or
    ``theta_k = min(1, ||grad L_k||)`` (``mode="superlinear"``, the paper's sharpened test).
+   The Krylov solvers take an SPD block-diagonal preconditioner (``preconditioner="schur"``:
+   ``diag(|B_ii|)`` and the factorized ``G diag(|B_ii|)^{-1} G^T + rho I``; ``"jacobi"``; see
+   :mod:`~numopt.solvers.eal.precond`), refreshed only when ``B``'s diagonal, ``G`` or ``rho``
+   change; the inner test stays on the unpreconditioned residual ``||K z + grad L||_2``.
 
    * ``fidelity="reference"``: the paper's adaptive accuracy condition exactly as the reference
      code evaluates it, ``||K|| Psi ||K z + grad L|| <= theta_k delta ||grad L||``. With the
