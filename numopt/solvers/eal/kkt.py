@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["lagrangian_hessian", "hessian_operator", "sym_norm_estimate", "licq_eigmin", "reduced_hessian_min",
+__all__ = ["lagrangian_hessian", "hessian_operator", "sym_norm_estimate", "licq_eigmin", "licq_eigmin_precond",
+           "reduced_hessian_min",
            "fro_norm", "kkt_matrix", "kkt_operator"]
 
 
@@ -78,21 +79,85 @@ def fro_norm(M) -> float:
 
 
 def licq_eigmin(G) -> float:
-    """``lambda_min(G G^T)`` (``inf`` when there are no constraints; 0 when singular)."""
+    r"""``lambda_min(G G^T)`` (``inf`` when there are no constraints; 0 when singular).
+
+    ``m <= 200``: all eigenvalues of the dense ``G G^T`` (``eigvalsh``), as the reference.
+    Larger ``m``: ``G G^T`` is factorized -- a dense Cholesky when ``G`` is dense, a sparse LU
+    (SuperLU, symmetric mode, minimum degree on ``A + A^T``) when it is sparse, never a dense
+    eigensolver -- and Lanczos (``eigsh``, ``tol=1e-6``) finds the largest eigenvalue of
+    ``(G G^T)^{-1}`` through that factorization (shift-invert at 0). A factorization that fails
+    means ``G G^T`` is singular to working precision: 0 is returned.
+    """
     m = G.shape[0]
     if m == 0:
         return np.inf
-    if not sp.issparse(G):
-        return float(np.linalg.eigvalsh(G @ G.T)[0])
-    GGt = (G @ G.T).tocsc()
+    dense = not sp.issparse(G)
+    GGt = G @ G.T if dense else (G @ G.T).tocsc()
     if m <= 200:
-        return float(np.linalg.eigvalsh(GGt.toarray())[0])
-    from scipy.sparse.linalg import eigsh
+        return float(np.linalg.eigvalsh(GGt if dense else GGt.toarray())[0])
+    from scipy.sparse.linalg import LinearOperator, eigsh
+    if dense:
+        from scipy.linalg import LinAlgError, cho_factor, cho_solve
+        try:
+            c = cho_factor(GGt)
+        except LinAlgError:
+            return 0.0
+
+        def solve(v):
+            return cho_solve(c, v)
+    else:
+        from scipy.sparse.linalg import splu
+        try:
+            solve = splu(GGt, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                         options={"SymmetricMode": True}).solve
+        except RuntimeError:                      # exactly singular
+            return 0.0
+    op = LinearOperator((m, m), matvec=lambda v: solve(np.ravel(v)), dtype=float)
     try:
-        val = eigsh(GGt, k=1, sigma=0.0, which="LM", return_eigenvectors=False, tol=1e-6)
-    except (RuntimeError, ValueError):           # factorization of a singular G G^T
+        mu = float(eigsh(op, k=1, which="LA", return_eigenvectors=False, tol=1e-6,
+                         v0=np.ones(m) / np.sqrt(m), maxiter=max(1000, 10 * m))[0])
+    except Exception:  # noqa: BLE001 - ARPACK failure: report "singular" (the safe side)
         return 0.0
-    return float(val[0])
+    if not np.isfinite(mu) or mu <= 0.0:
+        return 0.0
+    return 1.0 / mu
+
+
+def licq_eigmin_precond(G, solve, rtol: float = 1e-6, scale: float = 1.0, maxiter: int = 200):
+    r"""``lambda_min(G G^T)`` by LOBPCG preconditioned with ``solve ~ (G G^T)^{-1}``; ``None`` when
+    it does not converge (the caller then uses :func:`licq_eigmin`).
+
+    No factorization of ``G G^T``: the preconditioner is the factorized Schur approximation
+    ``G D^{-1} G^T`` of :mod:`~numopt.solvers.eal.precond`, spectrally equivalent to ``G G^T``
+    within ``[min D, max D]``, so LOBPCG (Knyazev 2001) converges in a number of steps set by
+    ``max D / min D`` only. The start is one inverse-iteration step ``solve(1)``. Converged means
+    the eigen-residual ``||G G^T u - mu u|| <= rtol max(mu, scale)`` with ``||u|| = 1``, which
+    bounds the eigenvalue error by the same amount (``scale``: the LICQ threshold, so a value far
+    below it needs only absolute accuracy ``rtol scale``).
+    """
+    import warnings
+
+    from scipy.sparse.linalg import LinearOperator, lobpcg
+    m = G.shape[0]
+    A = (G @ G.T).tocsr() if sp.issparse(G) else G @ G.T
+    x0 = np.asarray(solve(np.ones(m)), dtype=float).reshape(m, 1)
+    if not np.all(np.isfinite(x0)) or not np.any(x0):
+        return None
+    M = LinearOperator((m, m), matvec=lambda v: solve(np.ravel(v)), dtype=float)
+    x1 = np.ravel(x0)
+    rq = float(x1 @ (A @ x1)) / float(x1 @ x1)          # >= lambda_min: the scale of the tolerance
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lam, u = lobpcg(A, x0, M=M, largest=False, tol=0.5 * rtol * max(rq, scale, 1e-300), maxiter=maxiter)
+    except Exception:  # noqa: BLE001 - any LOBPCG failure: let the caller factorize
+        return None
+    mu = float(lam[0])
+    u = np.ravel(u) / np.linalg.norm(u)
+    res = float(np.linalg.norm(A @ u - mu * u))
+    if not (np.isfinite(mu) and np.isfinite(res)) or res > rtol * max(mu, scale):
+        return None
+    return max(mu, 0.0)
 
 
 def _gershgorin_min(H) -> float:

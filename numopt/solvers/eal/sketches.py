@@ -16,8 +16,9 @@ spent. Available sketches (names for the ``sketch`` option of ``method="eal"``):
 * ``"block-gaussian"``: ``S`` an ``(n+m) x p`` Gaussian matrix;
 * ``"minres"``: not a sketch but the practical Krylov baseline, MINRES (Paige & Saunders,
   SIAM J. Numer. Anal. 12 (1975) 617-629) on the symmetric indefinite ``K``, one mat-vec per
-  step; ``K`` may be a ``scipy.sparse.linalg.LinearOperator`` (matrix-free: Hessian-vector
-  products and a sparse Jacobian);
+  step, optionally with a symmetric positive definite preconditioner
+  (:mod:`~numopt.solvers.eal.precond`); ``K`` may be a ``scipy.sparse.linalg.LinearOperator``
+  (matrix-free: Hessian-vector products and a sparse Jacobian);
 * ``"gmres"``: restarted GMRES(50) through :func:`scipy.sparse.linalg.gmres`.
 
 The inner loops are the numba kernels of :mod:`numopt.solvers.eal._kernels`; they keep
@@ -37,6 +38,7 @@ _BATCH_ENTRIES = 1 << 16
 #: Kaczmarz on K with dense rows switches to a precomputed dense K K up to this size
 _GRAM_MAX_ROWS = 2000
 _EMPTY2 = np.zeros((0, 0))
+_EPS = np.finfo(float).eps
 
 
 class Sketch:
@@ -49,15 +51,18 @@ class Sketch:
 
     name = "sketch"
 
-    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0, deadline=float("inf")):
+    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0, deadline=float("inf"), precond=None):
         """Steps from ``(z, r)`` until ``||r|| <= max(tol, floor ||z||)``; ``floor`` guards
         against targets below the attainable accuracy (about ``eps ||K|| ||z||``).
 
         Returns ``(steps, converged)``. ``converged`` is false when ``max_steps`` were spent, or
         when ``deadline`` (a ``time.perf_counter()`` value) passed between two batches, or when
-        the residual became non-finite.
+        the residual became non-finite. ``precond`` (``v -> M^{-1} v``) is for the Krylov
+        solvers; a sketch refuses one.
         """
         from ...driver import past
+        if precond is not None:
+            raise ValueError(f"the {self.name!r} sketch takes no preconditioner (Krylov solvers only)")
         steps = 0
         self._prepare(K)
         while True:
@@ -195,50 +200,86 @@ class BlockGaussian(_BlockSketch):
         return done, size
 
 
-def minres(matvec, b, tol, maxiter):
-    r"""MINRES (Paige & Saunders 1975) for a symmetric ``K``: ``x`` with ``||K x - b|| <= tol``.
+def minres(matvec, b, tol, maxiter, psolve=None):
+    r"""MINRES (Paige & Saunders 1975) for a symmetric ``K``: ``x`` with ``||K x - b||_2 <= tol``.
 
-    Lanczos tridiagonalization with Givens rotations (the unpreconditioned recurrences of
-    Greenbaum, *Iterative Methods for Solving Linear Systems*, SIAM 1997, sec. 2.5); the
-    residual norm of the iterate is ``|eta|``, exact in exact arithmetic, so the stopping test
-    is on the residual itself (scipy's ``minres`` stops on ``||r|| / (||K|| ||x||)`` instead).
-    Each step costs one ``matvec`` and ``O(N)`` vector work. Returns ``(x, steps, eta)``;
-    ``steps < maxiter`` with ``|eta| > tol`` means a Lanczos breakdown (``K`` singular on the
-    Krylov space).
+    Lanczos tridiagonalization with Givens rotations, in the recurrences of Paige & Saunders
+    with a preconditioner (those of scipy's ``minres``): with ``psolve`` (``v -> M^{-1} v``,
+    ``M`` symmetric **positive definite**) the Lanczos process runs in the ``M^{-1}`` inner
+    product and the iterate minimizes ``||K x - b||_{M^{-1}}`` on the preconditioned Krylov
+    space, ``x_k in span{M^{-1} b, (M^{-1} K) M^{-1} b, ...}``. The recurrence's residual
+    ``|phibar|`` is then the ``M^{-1}``-norm, so the 2-norm residual that the stopping test needs
+    is carried alongside: ``r_k = r_{k-1} - phi_k K w_k`` with ``K w_k`` from the same three-term
+    recurrence as ``w_k`` (the mat-vec ``K v_k`` is already computed), ``O(N)`` extra work and no
+    extra mat-vec. Without ``psolve`` (``M = I``) ``|phibar| = ||r_k||_2``, exact in exact
+    arithmetic. Each step costs one ``matvec``, one ``psolve`` and ``O(N)`` vector work; scipy's
+    ``minres`` stops on ``||r|| / (||K|| ||x||)`` instead, this one on the residual itself.
+
+    Returns ``(x, steps, rnorm)``; ``steps < maxiter`` with ``rnorm > tol`` means a breakdown: a
+    Lanczos breakdown (``K`` singular on the Krylov space), ``r^T M^{-1} r <= 0`` (the
+    preconditioner is not positive definite) or, preconditioned, stagnation: ``|phibar| <= eps
+    sqrt(b^T M^{-1} b)``, the ``M^{-1}``-norm residual at rounding level, where the carried 2-norm
+    residual stops decreasing (a target below the attainable accuracy).
     """
     N = b.size
     x = np.zeros(N)
-    beta1 = float(np.linalg.norm(b))
-    if beta1 <= tol or maxiter <= 0:
-        return x, 0, beta1
-    v_prev, v = np.zeros(N), b / beta1
-    w_prev2, w_prev = np.zeros(N), np.zeros(N)
-    beta, eta = 0.0, beta1
-    gam_prev, gam, sig_prev, sig = 1.0, 1.0, 0.0, 0.0
+    bn = float(np.linalg.norm(b))
+    if bn <= tol or maxiter <= 0:
+        return x, 0, bn
+    prec = psolve is not None
+    r1 = b.copy()
+    y = np.asarray(psolve(r1), dtype=float).reshape(N) if prec else r1
+    beta1 = float(r1 @ y)
+    if not (np.isfinite(beta1) and beta1 > 0.0):
+        return x, 0, bn                                # M^{-1} not positive definite on b
+    beta = np.sqrt(beta1)
+    oldb, dbar, epsln, phibar, cs, sn = 0.0, 0.0, 0.0, beta, -1.0, 0.0
+    w, w2 = np.zeros(N), np.zeros(N)
+    r2 = r1
+    if prec:
+        res, Kw, Kw2 = b.copy(), np.zeros(N), np.zeros(N)
+    rn = bn
     steps = 0
     while steps < maxiter:
-        Av = matvec(v)
         steps += 1
-        alpha = float(v @ Av)
-        v_new = Av - alpha * v - beta * v_prev
-        beta_new = float(np.linalg.norm(v_new))
-        delta = gam * alpha - gam_prev * sig * beta
-        rho1 = float(np.hypot(delta, beta_new))
-        if not np.isfinite(rho1) or rho1 == 0.0:
+        v = y / beta
+        Av = np.asarray(matvec(v), dtype=float).reshape(N)
+        y = Av - (beta / oldb) * r1 if steps >= 2 else Av.copy()
+        alfa = float(v @ y)
+        y -= (alfa / beta) * r2
+        r1, r2 = r2, y
+        y = np.asarray(psolve(r2), dtype=float).reshape(N) if prec else r2
+        oldb = beta
+        b2 = float(r2 @ y)
+        if not (np.isfinite(b2) and b2 >= 0.0):
+            break                                      # the preconditioner is not positive definite
+        beta = np.sqrt(b2)
+        oldeps = epsln
+        delta = cs * dbar + sn * alfa
+        gbar = sn * dbar - cs * alfa
+        epsln = sn * beta
+        dbar = -cs * beta
+        gamma = float(np.hypot(gbar, beta))
+        if not np.isfinite(gamma) or gamma == 0.0:
             break                                      # breakdown: singular on the Krylov space
-        rho2 = sig * alpha + gam_prev * gam * beta
-        rho3 = sig_prev * beta
-        gam_new, sig_new = delta / rho1, beta_new / rho1
-        w = (v - rho3 * w_prev2 - rho2 * w_prev) / rho1
-        x += (gam_new * eta) * w
-        eta = -sig_new * eta
-        if abs(eta) <= tol or beta_new == 0.0:
+        cs, sn = gbar / gamma, beta / gamma
+        phi = cs * phibar
+        phibar = sn * phibar
+        w1, w2 = w2, w
+        w = (v - oldeps * w1 - delta * w2) / gamma
+        x += phi * w
+        if prec:
+            Kw1, Kw2 = Kw2, Kw
+            Kw = (Av - oldeps * Kw1 - delta * Kw2) / gamma
+            res -= phi * Kw
+            rn = float(np.linalg.norm(res))
+            if abs(phibar) <= _EPS * beta1:
+                break                                  # M^{-1}-norm residual at rounding level: stagnated
+        else:
+            rn = abs(phibar)
+        if rn <= tol or beta == 0.0:
             break
-        v_prev, v = v, v_new / beta_new
-        w_prev2, w_prev = w_prev, w
-        beta = beta_new
-        gam_prev, gam, sig_prev, sig = gam, gam_new, sig, sig_new
-    return x, steps, abs(eta)
+    return x, steps, rn
 
 
 class Krylov(Sketch):
@@ -246,7 +287,10 @@ class Krylov(Sketch):
 
     ``solve`` continues from ``(z, r)`` by solving the correction system ``K d = -r`` to the
     requested residual, then re-synchronizes ``r = K z - b``; a step is one mat-vec. ``K`` is a
-    sparse matrix or a ``LinearOperator``. MINRES restarts (at most a few times) only when
+    sparse matrix or a ``LinearOperator``; ``precond`` (``v -> M^{-1} v``, ``M`` symmetric
+    positive definite, e.g. :class:`~numopt.solvers.eal.precond.BlockDiagonal`) preconditions
+    MINRES (in the ``M^{-1}`` inner product) and GMRES (scipy's ``M``; its own test is then on the
+    preconditioned residual, and the true residual is re-checked here). MINRES restarts (at most a few times) only when
     rounding leaves the true residual above the target; a restart that does not reduce the
     residual by half ends the solve as not converged.
     """
@@ -256,7 +300,7 @@ class Krylov(Sketch):
             raise ValueError(f"Krylov method must be 'minres' or 'gmres', got {method!r}")
         self.method, self.restart, self.name = method, int(restart), method
 
-    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0, deadline=float("inf")):
+    def solve(self, K, b, z, r, tol, max_steps, rng, floor=0.0, deadline=float("inf"), precond=None):
         from ...driver import past
         steps = 0
         last = np.inf
@@ -272,16 +316,17 @@ class Krylov(Sketch):
             last = rn
             budget = int(max_steps - steps)
             if self.method == "minres":
-                d, done, _ = minres(lambda v: K @ v, -r, 0.5 * target, budget)
+                d, done, _ = minres(lambda v: K @ v, -r, 0.5 * target, budget, precond)
             else:
-                from scipy.sparse.linalg import gmres
+                from scipy.sparse.linalg import LinearOperator, gmres
                 count = [0]
 
                 def cb(_):
                     count[0] += 1
                 rs = max(1, min(self.restart, r.size, budget))
+                M = None if precond is None else LinearOperator(K.shape, matvec=precond, dtype=float)
                 d, _ = gmres(K, -r, rtol=0.0, atol=0.5 * target, restart=rs, maxiter=-(-budget // rs),
-                             callback=cb, callback_type="pr_norm")
+                             callback=cb, callback_type="pr_norm", M=M)
                 done = max(count[0], 1)
             steps += done
             z += d

@@ -10,7 +10,11 @@ the Lagrangian ``L = f + lam^T c``:
    block ``-rho I`` (``rho = licq_reg``) in place of ``0`` -- the dual regularization of SQP and
    interior-point codes (IPOPT's ``delta_c``) -- and the constants use ``xi_G = licq_tol``. This is
    an extension outside the paper's analysis (which assumes LICQ); a run that converges still
-   ends only on the KKT test below, so the status stays a certificate.
+   ends only on the KKT test below, so the status stays a certificate. ``xi_G`` is exact
+   (``eigvalsh``) for ``m <= 200``; beyond, a factorization of ``G G^T`` and Lanczos, or -- with
+   ``preconditioner="schur"`` and a sparse ``G`` -- LOBPCG preconditioned by the Schur factor that
+   MINRES uses (:func:`~numopt.solvers.eal.kkt.licq_eigmin_precond`); cached while ``G`` is
+   unchanged.
 2. **Hessian modification**: ``B = H + (xi_B + ||H||) I`` if the reduced Hessian
    ``Z^T H Z`` has an eigenvalue below ``reduced_hess_tol``, else ``B = H``.
 3. **Constants** (reference code): ``Psi = 20 max(||B||^2, 1) / (min(xi_G, 1) min(xi_B, 1))``,
@@ -24,6 +28,10 @@ the Lagrangian ``L = f + lam^T c``:
    (:mod:`~numopt.solvers.eal.sketches`) from ``z = 0`` until the inner test holds or
    ``max_inner`` steps are spent. ``theta_k = 1`` (``mode="linear"``, the reference) or
    ``theta_k = min(1, ||grad L_k||)`` (``mode="superlinear"``, the paper's sharpened test).
+   The Krylov solvers take an SPD block-diagonal preconditioner (``preconditioner="schur"``:
+   ``diag(|B_ii|)`` and the factorized ``G diag(|B_ii|)^{-1} G^T + rho I``; ``"jacobi"``; see
+   :mod:`~numopt.solvers.eal.precond`), refreshed only when ``B``'s diagonal, ``G`` or ``rho``
+   change; the inner test stays on the unpreconditioned residual ``||K z + grad L||_2``.
 
    * ``fidelity="reference"``: the paper's adaptive accuracy condition exactly as the reference
      code evaluates it, ``||K|| Psi ||K z + grad L|| <= theta_k delta ||grad L||``. With the
@@ -88,8 +96,9 @@ from ...registry import register
 from ...result import Status
 from ...stopping import small_relative
 from .kkt import (fro_norm, hessian_operator, kkt_matrix, kkt_operator, lagrangian_hessian, licq_eigmin,
-                  reduced_hessian_min, sym_norm_estimate)
+                  licq_eigmin_precond, reduced_hessian_min, sym_norm_estimate)
 from .merit import KKTPoint, curvature_term, evaluate, merit_gradient, merit_value
+from .precond import PRECONDITIONERS, block_diagonal, matrix_signature, same_matrix
 from .sketches import Krylov, Sketch, get_sketch
 
 __all__ = ["EAL", "EALOptions", "EALState"]
@@ -124,6 +133,10 @@ class EALOptions(DriverOptions):
                    "Hessian-vector products), 'operator' (matrix-free K from hessp_lag and the "
                    "Jacobian; Krylov solvers only), 'auto' (operator when the solver is Krylov, "
                    "the problem has no hess_lag and n > 500; else matrix).", kind=str)
+    preconditioner: str = opt("none", "SPD block-diagonal preconditioner of the Krylov inner solvers "
+                              "(numopt.solvers.eal.precond): 'none', 'jacobi' (diag(|B_ii|) and the "
+                              "diagonal of G D^-1 G^T + rho I) or 'schur' (diag(|B_ii|) and G D^-1 G^T + "
+                              "rho I factorized, refreshed only when D, G or rho change).", kind=str)
     block_size: int = opt(4, "Rows per block for the block sketches.", kind=int)
     max_inner: int = opt(100000, "Cap on sketch steps per inner solve (restarted after a penalty update).",
                          kind=int)
@@ -157,7 +170,7 @@ class EALOptions(DriverOptions):
         if self.mode not in ("linear", "superlinear"):
             raise ValueError(f"option 'mode' of method 'eal' must be 'linear' or 'superlinear', got {self.mode!r}")
         for name, valid in (("fidelity", ("adaptive", "reference")), ("kkt", ("auto", "matrix", "operator")),
-                            ("licq", ("auto", "stop", "regularize"))):
+                            ("licq", ("auto", "stop", "regularize")), ("preconditioner", PRECONDITIONERS)):
             if getattr(self, name) not in valid:
                 raise ValueError(f"option {name!r} of method 'eal' must be one of {', '.join(map(repr, valid))}, "
                                  f"got {getattr(self, name)!r}")
@@ -168,6 +181,9 @@ class EALOptions(DriverOptions):
             if getattr(self, name) < 1:
                 raise ValueError(f"option {name!r} of method 'eal' must be >= 1, got {getattr(self, name)!r}")
         self.sketch = get_sketch(self.sketch, self.block_size)
+        if self.preconditioner != "none" and not isinstance(self.sketch, Krylov):
+            raise ValueError(f"option preconditioner={self.preconditioner!r} of method 'eal' needs a Krylov inner "
+                             f"solver (sketch='minres' or 'gmres'), got sketch={self.sketch.name!r}")
         if self.rng is not None and not isinstance(self.rng, (int, np.integer, np.random.Generator)):
             raise TypeError(f"option 'rng' of method 'eal' expects an int, a numpy Generator or None, "
                             f"got {type(self.rng).__name__}")
@@ -183,6 +199,8 @@ class EALState(SolverState):
     kappa: float = 0.1
     rng: np.random.Generator = None
     inner_total: int = 0
+    precond_cache: dict = None
+    licq_cache: tuple = None
 
 
 def _nonfinite(p: KKTPoint) -> str:
@@ -205,6 +223,16 @@ def _use_operator(problem, n, sketch, options) -> bool:
     if options.kkt != "auto":
         return options.kkt == "operator"
     return isinstance(sketch, Krylov) and not callable(getattr(problem, "hess_lag", None)) and n > 500
+
+
+def _licq_shares_schur(G, options) -> bool:
+    """Whether the LICQ check is done in step() through the Schur preconditioner's factorization."""
+    return options.preconditioner == "schur" and sp.issparse(G) and G.shape[0] > 200
+
+
+def _b_diag(H, shift):
+    """The diagonal of ``B = H + shift I`` (dense or sparse ``H``)."""
+    return (H.diagonal() if sp.issparse(H) else np.diag(H)) + shift
 
 
 def _metrics(p: KKTPoint, **more) -> dict:
@@ -238,13 +266,13 @@ class EAL(Solver):
                              f"(sketch='minres' or 'gmres'), got sketch={options.sketch.name!r}")
         state = EALState(x=x, fun=p.f, point=p, eta1=float(options.eta1), eta2=float(options.eta2),
                          delta=float(options.delta), kappa=float(options.inner_rtol),
-                         rng=np.random.default_rng(options.rng),
+                         rng=np.random.default_rng(options.rng), precond_cache={},
                          metrics=_metrics(p, eta1=float(options.eta1), eta2=float(options.eta2),
                                           delta=float(options.delta), alpha=np.nan, slope=np.nan,
                                           descent_bound=np.nan, merit=np.nan, merit_new=np.nan,
                                           inner_steps=0, penalty_updates=0, theta=np.nan, modified=0,
                                           kappa=float(options.inner_rtol), inner_tol=np.nan, regularized=0,
-                                          rounding_step=0))
+                                          rounding_step=0, precond_refresh=0))
         self._check_point(state, options)
         return state
 
@@ -258,7 +286,13 @@ class EAL(Solver):
         if small_relative(p.kkt, 1.0, options.gtol):    # absolute (reference scale 1), as the reference
             state.status = Status.CONVERGED
             return
-        state.xi_G = licq_eigmin(p.G)
+        if state.licq_cache is not None and same_matrix(state.licq_cache[0], p.G):
+            state.xi_G = state.licq_cache[1]          # linear constraints: G, hence xi_G, unchanged
+        elif _licq_shares_schur(p.G, options):
+            state.xi_G = np.nan                       # computed in step() through the Schur factorization
+        else:
+            state.xi_G = licq_eigmin(p.G)
+            state.licq_cache = (matrix_signature(p.G), state.xi_G)
         if state.xi_G < options.licq_tol and _licq_policy(options) == "stop":
             state.status = Status.SINGULAR
             state.detail = f"lambda_min(G G^T) = {state.xi_G:.3g} < licq_tol = {options.licq_tol:g}"
@@ -270,11 +304,6 @@ class EAL(Solver):
         xi_G, xi_B, beta, nu = state.xi_G, options.xi_B, options.beta, options.nu
         adaptive = options.fidelity == "adaptive"
         sketch: Sketch = options.sketch
-        # LICQ failure under licq='regularize': K's (2,2) block becomes -rho I and the constants use
-        # xi_G = licq_tol (the threshold the regularized system is treated as meeting)
-        rho = float(options.licq_reg) if xi_G < options.licq_tol else 0.0
-        xi_eff = max(xi_G, options.licq_tol) if rho > 0 else xi_G
-
         operator = _use_operator(problem, n, sketch, options)
         if operator:
             H = hessian_operator(problem, p.x, p.lam)
@@ -289,6 +318,26 @@ class EAL(Solver):
         modified = reduced_hessian_min(H, p.G, options.reduced_hess_tol) < options.reduced_hess_tol
         shift = xi_B + Hn if modified else 0.0
         Gn = fro_norm(p.G)
+        d, fresh0 = None, False
+        if options.preconditioner != "none":
+            d = (np.full(n, Hn + shift) if operator else _b_diag(H, shift))
+        if np.isnan(xi_G):
+            # large sparse G with preconditioner='schur': lambda_min(G G^T) by LOBPCG preconditioned with
+            # the Schur factorization G D^-1 G^T that MINRES uses (built here with rho = 0), instead of a
+            # second factorization of G G^T; a LOBPCG failure falls back to licq_eigmin
+            P0, fresh0 = block_diagonal("schur", d, p.G, 0.0, state.precond_cache)
+            xi_G = licq_eigmin_precond(p.G, P0.solve_schur, scale=options.licq_tol)
+            if xi_G is None:
+                xi_G = licq_eigmin(p.G)
+            state.xi_G = xi_G
+            state.licq_cache = (matrix_signature(p.G), xi_G)
+            if xi_G < options.licq_tol and _licq_policy(options) == "stop":
+                return fail(state, Status.SINGULAR, f"lambda_min(G G^T) = {xi_G:.3g} < licq_tol = "
+                            f"{options.licq_tol:g}")
+        # LICQ failure under licq='regularize': K's (2,2) block becomes -rho I and the constants use
+        # xi_G = licq_tol (the threshold the regularized system is treated as meeting)
+        rho = float(options.licq_reg) if xi_G < options.licq_tol else 0.0
+        xi_eff = max(xi_G, options.licq_tol) if rho > 0 else xi_G
         if operator:
             K = kkt_operator(H, shift, p.G, rho)
             Bn = Hn + shift
@@ -298,6 +347,9 @@ class EAL(Solver):
             K = kkt_matrix(B, p.G, rho)
             Bn = fro_norm(B)
             Kn = float(np.sqrt(Bn ** 2 + 2.0 * Gn ** 2 + m * rho ** 2))
+        precond, refreshed = None, False
+        if options.preconditioner != "none":
+            precond, refreshed = block_diagonal(options.preconditioner, d, p.G, rho, state.precond_cache)
         psi = 20.0 * max(Bn ** 2, 1.0) / (min(xi_eff, 1.0) * min(xi_B, 1.0))
         ups2 = max(Gn, Hn, 1.0) ** 2
 
@@ -318,7 +370,7 @@ class EAL(Solver):
             tol_ref = theta * delta * bn / (Kn * psi)           # the paper's test
             tol_in = max(kappa * theta * bn, tol_ref) if adaptive else tol_ref
             steps, ok = sketch.solve(K, b, z, r, tol_in, options.max_inner, state.rng,
-                                     floor=16.0 * _EPS * Kn, deadline=state.deadline)
+                                     floor=16.0 * _EPS * Kn, deadline=state.deadline, precond=precond)
             inner += steps
             if past(state.deadline):
                 return fail(state, Status.MAXTIME, "time limit reached inside the inner sketch solve")
@@ -345,10 +397,12 @@ class EAL(Solver):
         merit0 = merit_value(p, eta1, eta2)
         metrics = dict(eta1=eta1, eta2=eta2, delta=delta, slope=slope, descent_bound=-0.5 * eta2 * bn ** 2,
                        merit=merit0, inner_steps=inner, penalty_updates=updates, theta=theta,
-                       modified=int(modified), kappa=kappa, inner_tol=tol_in, regularized=int(rho > 0))
+                       modified=int(modified), kappa=kappa, inner_tol=tol_in, regularized=int(rho > 0),
+                       precond_refresh=int(refreshed) + int(fresh0))
         why = Status.INNER_MAXITER if cap_hit else Status.LINE_SEARCH_FAILED
         new = EALState(x=p.x, fun=p.f, point=p, eta1=eta1, eta2=eta2, delta=delta, xi_G=xi_G, kappa=kappa,
-                       rng=state.rng, inner_total=state.inner_total + inner)
+                       rng=state.rng, inner_total=state.inner_total + inner, precond_cache=state.precond_cache,
+                       licq_cache=state.licq_cache)
         if not slope < 0:
             new.metrics = _metrics(p, alpha=0.0, merit_new=merit0, rounding_step=0, **metrics)
             return fail(new, why, f"no descent direction for the merit (slope {slope:.3g})")
