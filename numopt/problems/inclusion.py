@@ -288,6 +288,15 @@ class _Bilinear(LinearFiniteSumInclusion):
         """``(x, y)`` views of ``u``."""
         return u[:self.m], u[self.m:]
 
+    def restricted_lipschitz(self) -> float:
+        r"""``||A||`` restricted to the directions in which ``x`` and ``y`` can move.
+
+        The PDHG step of ``halpern`` (``tau sigma ||.||^2 < 1``) only needs the norm of ``A`` on
+        the differences of feasible points, i.e. on the tangent spaces of the affine hulls of
+        ``dom G_1`` and ``dom G_2``. Here (no constraints) that is ``||A||_2``.
+        """
+        return self.lipschitz
+
     def mean_square_lipschitz(self, probs):
         r"""Tight for coordinate-selecting ``q_i`` (each coordinate ``k(i)`` read by one component):
 
@@ -328,6 +337,33 @@ class MatrixGame(_Bilinear):
         x0 = np.concatenate([np.full(m, 1.0 / m), np.full(n, 1.0 / n)]) if x0 is None else x0
         super().__init__(A, np.zeros(m), np.zeros(n), G, G.blocks[0], G.blocks[1], x0=x0,
                          name=name or f"matrix-game-{m}x{n}")
+        self._restricted_L = None
+
+    def restricted_lipschitz(self) -> float:
+        r"""``||(I - 11^T/m) A (I - 11^T/n)||_2``: the norm of ``A`` between the tangent spaces of
+        the simplices (differences of strategies sum to zero), computed once.
+
+        Adding a constant to a column or row of ``A`` does not change the game's equilibria nor the
+        PDHG iterates (a simplex projection is invariant to shifts along ``1``), so PDHG may step
+        with this norm instead of ``||A||_2``. For the policeman-burglar game (``n = 500``) it is
+        4.50 against ``||A||_2 = 492``: a 109x larger step. A sparse ``A`` with more than ``10^7``
+        entries keeps ``||A||_2`` (a valid upper bound), since centering makes it dense.
+        """
+        if self._restricted_L is None:
+            A = self.A
+            m, n = A.shape
+            if sp.issparse(A) and m * n > 10 ** 7:
+                self._restricted_L = self.lipschitz
+            else:
+                Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
+                Ac = Ad - Ad.mean(axis=0, keepdims=True)
+                Ac = Ac - Ac.mean(axis=1, keepdims=True)
+                from ..linalg import spectral_norm_sq
+                Lc = float(np.sqrt(spectral_norm_sq(Ac)))
+                # a zero centered matrix (A = a 1^T + 1 b^T): any step is exact; keep a scale
+                self._restricted_L = min(Lc, self.lipschitz) if Lc > 1e-12 * self.lipschitz else \
+                    1e-12 * self.lipschitz
+        return self._restricted_L
 
     def duality_gap(self, u) -> float:
         """``max_j (A^T x)_j - min_i (A y)_i`` (for ``x``, ``y`` in the simplices)."""

@@ -1,0 +1,123 @@
+"""Restarted reflected Halpern PDHG (``halpern``, ``operator="pdhg"``) on matrix games: the issue's
+epoch goal on the paper's game, the restricted step, the options; certificates recomputed from res.x
+with this file's own projection-free formulas (the gap from A, the certified residual with its own
+simplex projection)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+import numopt
+from numopt.problems.inclusion import MatrixGame, policeman_burglar
+
+
+def proj_simplex(v):
+    u = np.sort(v)[::-1]
+    css = np.cumsum(u) - 1.0
+    k = np.arange(1, v.size + 1)
+    r = np.nonzero(u - css / k > 0)[0][-1]
+    return np.maximum(v - css[r] / (r + 1.0), 0.0)
+
+
+def certified_residual(A, u):
+    """||F(ubar) + (pre - ubar)/eta||, eta = 1/||A||_2, the certificate of the paper (sec. 2)."""
+    m = A.shape[0]
+    eta = 1.0 / np.linalg.norm(A, 2)
+
+    def F(v):
+        return np.concatenate([A @ v[m:], -A.T @ v[:m]])
+    pre = u - eta * F(u)
+    ub = np.concatenate([proj_simplex(pre[:m]), proj_simplex(pre[m:])])
+    return float(np.linalg.norm(F(ub) + (pre - ub) / eta)), ub
+
+
+def gap(A, u):
+    m = A.shape[0]
+    return float(np.max(A.T @ u[:m]) - np.min(A @ u[m:]))
+
+
+def lp_value(A):
+    m, n = A.shape
+    r = linprog(np.r_[np.zeros(m), 1.0], A_ub=np.c_[A.T, -np.ones(n)], b_ub=np.zeros(n),
+                A_eq=np.r_[np.ones(m), 0.0][None], b_eq=[1.0], bounds=[(0, None)] * m + [(None, None)],
+                method="highs")
+    assert r.status == 0
+    return r.fun
+
+
+def test_the_epoch_goal_on_the_papers_game():
+    """Issue #12: certified residual <= 1e-6 on policeman-burglar n = m = 500, theta = 0.8, within
+    1000 epochs with restarts (it takes ~60 epochs with the restricted PDHG step)."""
+    g = policeman_burglar(500, theta=0.8, seed=1)
+    A = np.asarray(g.A)
+    res = numopt.minimize(g, method="halpern", tol=1e-6, options={"max_passes": 1000})
+    assert res.success and res.restarts > 0
+    assert res.epochs <= 1000 and res.npass == pytest.approx(res.epochs)
+    r, _ = certified_residual(A, res.x)
+    assert r <= 1e-6 and r == pytest.approx(res.residual, rel=1e-6, abs=1e-12)
+    assert 0 <= gap(A, res.x) <= 1e-6 * np.abs(A).max()
+    assert res.game_value == pytest.approx(lp_value(A), abs=1e-6)
+
+
+def test_restricted_norm_is_the_norm_between_the_tangent_spaces():
+    A = np.random.default_rng(0).uniform(0, 3, (40, 30)) + np.arange(30)[None, :]
+    Pm, Pn = np.eye(40) - 1 / 40, np.eye(30) - 1 / 30
+    g = MatrixGame(A)
+    assert g.restricted_lipschitz() == pytest.approx(np.linalg.norm(Pm @ A @ Pn, 2), rel=1e-10)
+    assert g.restricted_lipschitz() < 0.2 * g.lipschitz
+    gs = MatrixGame(sp.csr_matrix(A))
+    assert gs.restricted_lipschitz() == pytest.approx(g.restricted_lipschitz(), rel=1e-10)
+    # a game whose centered matrix is zero (A = a 1^T + 1 b^T): every pair of strategies is optimal
+    c = MatrixGame(np.add.outer(np.arange(5.0), np.arange(4.0)))
+    res = numopt.minimize(c, method="halpern", tol=1e-8)
+    assert res.success and gap(c.A, res.x) <= 1e-8 * 7
+
+
+@pytest.mark.parametrize("opts", [{"pdhg_norm": "full"}, {"primal_weight_update": True},
+                                  {"restart": "fixed", "restart_every": 50}, {"relaxation": 1.0},
+                                  {"primal_weight": 3.0}])
+def test_options_reach_the_same_certified_equilibrium(opts):
+    g = policeman_burglar(40, seed=3)
+    A = np.asarray(g.A)
+    res = numopt.minimize(g, method="halpern", tol=1e-7, options={**opts, "max_passes": 50000})
+    assert res.success, res.message
+    r, _ = certified_residual(A, res.x)
+    assert r <= 1e-7 * res.initial_residual * (1 + 1e-9)
+    assert res.game_value == pytest.approx(lp_value(A), abs=1e-5)
+
+
+def test_restricted_step_needs_far_fewer_epochs_than_the_full_norm_step():
+    g = policeman_burglar(100, seed=1)
+    fast = numopt.minimize(g, method="halpern", tol=1e-6)
+    slow = numopt.minimize(g, method="halpern", tol=1e-6, options={"pdhg_norm": "full", "max_passes": 20000})
+    assert fast.success and slow.success
+    assert fast.epochs * 5 <= slow.epochs
+
+
+def test_carried_products_match_fresh_ones_and_the_metric_residual_is_consistent():
+    """A y and A^T x carried by the recursion equal fresh products along a run without restarts."""
+    g = policeman_burglar(30, seed=2)
+    A = np.asarray(g.A)
+    seen = []
+    from numopt.solvers.halpern.halpern import Halpern
+    orig = Halpern._pdhg_step
+
+    def spy(self, problem, state, options):
+        new = orig(self, problem, state, options)
+        seen.append((new.u.copy(), new.pd[4].copy(), new.pd[5].copy()))
+        return new
+    Halpern._pdhg_step = spy
+    try:
+        numopt.minimize(g, method="halpern", options={"restart": "none", "maxiter": 300})
+    finally:
+        Halpern._pdhg_step = orig
+    assert len(seen) == 300
+    for u, Ay, ATx in seen[::37]:
+        np.testing.assert_allclose(Ay, A @ u[30:], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ATx, A.T @ u[:30], rtol=0, atol=1e-10)
+
+
+def test_bad_pdhg_options_raise():
+    g = policeman_burglar(10)
+    with pytest.raises(ValueError, match="pdhg_norm"):
+        numopt.minimize(g, method="halpern", options={"pdhg_norm": "spectral"})
