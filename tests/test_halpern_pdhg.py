@@ -121,3 +121,28 @@ def test_bad_pdhg_options_raise():
     g = policeman_burglar(10)
     with pytest.raises(ValueError, match="pdhg_norm"):
         numopt.minimize(g, method="halpern", options={"pdhg_norm": "spectral"})
+
+
+def test_algorithm1_blocks_are_deterministic_per_seed_and_count_epochs_exactly():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((900, 6))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = X @ rng.standard_normal(6) + 0.3 * rng.standard_normal(900)
+    from numopt.problems.inclusion import BoxLeastSquares
+    from scipy.optimize import lsq_linear
+    p = BoxLeastSquares(X, y, -0.2, 0.2)
+    ref = lsq_linear(X, y, (-0.2, 0.2), method="bvls", tol=1e-14).x
+    runs = [numopt.minimize(p, method="vr-halpern", tol=1e-8,
+                            options={"rng": s, "restart": "adaptive", "check_every": 3, "max_passes": 3000})
+            for s in (5, 5, 6)]
+    a, b, c = runs
+    assert a.success and c.success
+    np.testing.assert_array_equal(a.x, b.x)
+    assert a.epochs == pytest.approx(b.epochs, rel=1e-12) and a.iterations == b.iterations
+    assert not np.array_equal(a.x, c.x)
+    d = numopt.minimize(p, method="vr-halpern", options={"rng": 5, "max_passes": 50, "check_every": np.inf})
+    assert d.iterations > 5 * d.nit and 50 <= d.epochs <= 53   # several iterations per driver step
+    # epochs: full passes (njev) + the sampled iterations' 2b/N each (b = 30) + nothing else
+    sampled = (a.npass - a.njev) / (2 * 30 / 900)
+    assert abs(sampled - round(sampled)) < 1e-6 and a.epochs == pytest.approx(a.npass)
+    np.testing.assert_allclose(a.x, ref, atol=1e-6)

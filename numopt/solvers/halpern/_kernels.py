@@ -123,3 +123,82 @@ def forb_inner(op, res, u, eta, gamma, alpha, idx, coins, v):
             full_operator(op, w, Fw)
             nfull += 1
     return 2 * idx.size, nfull
+
+
+@njit
+def page_block(op, res, u, u_prev, Ft, anchor, eta, k, b, budget, max_iters, coins, samples, perm, cdf,
+               importance):
+    r"""A block of Algorithm 1 (PAGE estimator inside the one-step Halpern iteration), in place.
+
+    Runs iterations while the passes used in the block are below ``budget`` and fewer than
+    ``max_iters`` iterations have run. Iteration ``t`` (Halpern counter ``k``):
+
+    * a full ``Ft = F(u)`` when ``k <= 1`` or ``coins[t] < p_k`` (one pass), else
+      ``Ft += (1/b) sum_{i in S} wscale_i p_i q_i^T (u - u_prev)`` (``2 b / N`` passes), ``S`` from
+      ``samples[t*b:(t+1)*b]``: uniform without replacement by a partial Fisher-Yates shuffle of
+      ``perm`` (kept across blocks), or, with ``importance``, with replacement by inverse ``cdf``;
+    * ``u_prev <- u``, ``u <- J(lambda_k anchor + (1 - lambda_k) u - eta Ft)``, ``lambda_k = 2/(k+4)``.
+
+    ``p_k = 4/(k+4)`` for ``2 <= k <= sqrt(N) + 1`` and ``4/(sqrt(N)+5)`` after. Stops early, with
+    ``ok = False``, when the resolvent's argument is not finite (``u`` is then nan).
+    Returns ``(iterations, k, full evaluations, sampled iterations, ok)``.
+    """
+    Pptr = op[0]
+    N = Pptr.size - 1
+    D = u.size
+    sq = np.sqrt(N)
+    arg = np.empty(D)
+    du = np.empty(D)
+    used = 0.0
+    part_cost = 2.0 * b / N
+    nfull = 0
+    npart = 0
+    t = 0
+    while t < max_iters and used < budget:
+        if k <= 1:
+            pk = 1.0
+        elif k <= sq + 1:
+            pk = 4.0 / (k + 4)
+        else:
+            pk = 4.0 / (sq + 5)
+        if k <= 1 or coins[t] < pk:
+            full_operator(op, u, Ft)
+            nfull += 1
+            used += 1.0
+        else:
+            base = t * b
+            if importance:
+                idx = np.empty(b, dtype=np.int64)
+                total = cdf[N - 1]
+                for j in range(b):
+                    i = np.searchsorted(cdf, samples[base + j] * total, side="right")
+                    idx[j] = i if i < N else N - 1
+            else:
+                for j in range(b):
+                    r = j + int(samples[base + j] * (N - j))
+                    if r > N - 1:
+                        r = N - 1
+                    tmp = perm[j]
+                    perm[j] = perm[r]
+                    perm[r] = tmp
+                idx = perm[:b]
+            for q in range(D):
+                du[q] = u[q] - u_prev[q]
+            add_component_diffs(op, idx, 1.0 / b, du, Ft)
+            npart += 1
+            used += part_cost
+        lam = 2.0 / (k + 4)
+        finite = True
+        for q in range(D):
+            a = lam * anchor[q] + (1.0 - lam) * u[q] - eta * Ft[q]
+            arg[q] = a
+            if not np.isfinite(a):
+                finite = False
+        u_prev[:] = u
+        t += 1
+        k += 1
+        if not finite:
+            u[:] = np.nan
+            return t, k, nfull, npart, False
+        resolve(res, arg, u)
+    return t, k, nfull, npart, True
