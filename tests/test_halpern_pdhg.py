@@ -146,3 +146,49 @@ def test_algorithm1_blocks_are_deterministic_per_seed_and_count_epochs_exactly()
     sampled = (a.npass - a.njev) / (2 * 30 / 900)
     assert abs(sampled - round(sampled)) < 1e-6 and a.epochs == pytest.approx(a.npass)
     np.testing.assert_allclose(a.x, ref, atol=1e-6)
+
+
+# -- the paper's equality-constrained QP ------------------------------------------------------------
+def test_hard_qp_builder_and_its_kkt_operator():
+    from numopt.problems import EqualityQP, hard_qp
+    q = hard_qp(8)
+    n = 8
+    A = np.zeros((n, n))
+    for i in range(n):
+        A[i, n - 1 - i] = 0.25
+        if i < n - 1:
+            A[i, n - 2 - i] = -0.25
+    H = 2 * A.T @ A
+    h, b = np.r_[np.zeros(n - 1), 0.25], np.full(n, 0.25)
+    u = np.random.default_rng(0).standard_normal(2 * n)
+    x, y = u[:n], u[n:]
+    np.testing.assert_allclose(q._F(u), np.r_[H @ x - h - A.T @ y, A @ x - b], atol=1e-14)
+    # the finite sum: the mean of the components is F
+    np.testing.assert_allclose(q.components(u, np.arange(2 * n)), q._F(u), atol=1e-13)
+    assert not q.cocoercive and q.lipschitz == pytest.approx(np.linalg.norm(q.K, 2))
+    np.testing.assert_allclose(q.x0, np.full(2 * n, 1 / n))
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        EqualityQP(-np.eye(2), np.zeros(2), np.ones((1, 2)), [1.0])
+    with pytest.raises(ValueError, match="A must have shape"):
+        EqualityQP(np.eye(2), np.zeros(2), np.ones((1, 3)), [1.0])
+
+
+@pytest.mark.parametrize("method", ["extragradient", "eag", "vr-halpern"])
+def test_equality_qp_solutions_are_the_kkt_points(method):
+    from numopt.problems import EqualityQP
+    rng = np.random.default_rng(1)
+    B = rng.standard_normal((6, 6))
+    H, A = B @ B.T / 6 + 0.1 * np.eye(6), rng.standard_normal((2, 6))
+    h, b = rng.standard_normal(6), rng.standard_normal(2)
+    q = EqualityQP(H, h, A, b)
+    kkt = np.linalg.solve(np.block([[H, -A.T], [A, np.zeros((2, 2))]]), np.r_[h, b])
+    opts = {"rng": 0, "restart": "adaptive"} if method == "vr-halpern" else {}
+    if method == "eag":
+        opts = {"step": 0.3 / q.lipschitz}
+    tol = 1e-3 if method != "extragradient" else 1e-7
+    res = numopt.minimize(q, method=method, tol=tol, options={**opts, "max_passes": 200000})
+    assert res.success, res.message
+    assert np.linalg.norm(q.K @ res.x - np.r_[h, b]) == pytest.approx(res.residual, rel=1e-9)
+    assert res.residual <= tol * res.initial_residual
+    assert np.linalg.norm(res.x - kkt) <= 50 * res.residual / np.linalg.svd(q.K, compute_uv=False).min()
+    assert res.stationarity >= 0 and res.primal_infeasibility >= 0
