@@ -96,8 +96,8 @@ def test_restricted_step_needs_far_fewer_epochs_than_the_full_norm_step():
 
 def test_carried_products_match_fresh_ones_and_the_metric_residual_is_consistent():
     """A y and A^T x carried by the recursion equal fresh products along a run without restarts."""
-    g = policeman_burglar(30, seed=2)
-    A = np.asarray(g.A)
+    A = np.asarray(policeman_burglar(30, seed=2).A)
+    g = MatrixGame(sp.csr_matrix(A))               # sparse: the per-iteration Python step
     seen = []
     from numopt.solvers.halpern.halpern import Halpern
     orig = Halpern._pdhg_step
@@ -117,10 +117,42 @@ def test_carried_products_match_fresh_ones_and_the_metric_residual_is_consistent
         np.testing.assert_allclose(ATx, A.T @ u[:30], rtol=0, atol=1e-10)
 
 
+@pytest.mark.kernels
+@pytest.mark.parametrize("opts", [{}, {"primal_weight_update": True}, {"restart": "fixed", "restart_every": 30},
+                                  {"restart": "none", "max_passes": 200}])
+def test_compiled_blocks_follow_the_python_iteration(opts):
+    """A dense MatrixGame runs compiled blocks, a sparse one the per-iteration Python step: same run."""
+    A = np.asarray(policeman_burglar(60, seed=4).A)
+    dense = numopt.minimize(MatrixGame(A), method="halpern", tol=1e-9, options=dict(opts))
+    sparse = numopt.minimize(MatrixGame(sp.csr_matrix(A)), method="halpern", tol=1e-9, options=dict(opts))
+    assert dense.status == sparse.status and dense.epochs == sparse.epochs
+    assert dense.iterations == sparse.iterations == sparse.nit and dense.nit < dense.iterations
+    assert dense.restarts == sparse.restarts
+    np.testing.assert_allclose(dense.x, sparse.x, atol=1e-10)
+
+
+@pytest.mark.kernels
+def test_compiled_block_stops_on_a_non_finite_point():
+    from numopt.solvers.halpern import _kernels as K
+    A = np.asarray(policeman_burglar(6).A)
+    u = np.r_[np.full(6, 1 / 6), np.full(6, 1 / 6)]
+    Ay, ATx = A @ u[6:], A.T @ u[:6]
+    Ay[2] = np.nan
+    steps = np.array([0.1, 0.1, 1.0, 1.0, 2.0])
+    counters = np.array([0, 0, np.inf, np.inf, 0, np.nan])
+    it, ok = K.pdhg_block(A, u, u.copy(), Ay, ATx, Ay.copy(), ATx.copy(), 6, 1.0, 1.0, steps, counters,
+                          np.array([2, 100, 0], dtype=np.int64), 10)
+    assert it == 0 and not ok
+
+
 def test_bad_pdhg_options_raise():
     g = policeman_burglar(10)
     with pytest.raises(ValueError, match="pdhg_norm"):
         numopt.minimize(g, method="halpern", options={"pdhg_norm": "spectral"})
+    with pytest.raises(ValueError, match="primal_weight"):
+        numopt.minimize(g, method="halpern", options={"primal_weight": 1e308})
+    with pytest.raises(ValueError, match="block_passes"):
+        numopt.minimize(g, method="halpern", options={"block_passes": 0.5})
 
 
 def test_algorithm1_blocks_are_deterministic_per_seed_and_count_epochs_exactly():

@@ -202,3 +202,109 @@ def page_block(op, res, u, u_prev, Ft, anchor, eta, k, b, budget, max_iters, coi
             return t, k, nfull, npart, False
         resolve(res, arg, u)
     return t, k, nfull, npart, True
+
+
+@njit
+def pdhg_block(A, u, anchor, Ay, ATx, Ay0, ATx0, m, rx, ry, steps, counters, options, max_iters):
+    r"""A block of restarted reflected Halpern PDHG on the matrix game ``min_x max_y x^T A y`` (in place).
+
+    ``u = (x, y)``, ``anchor``; ``Ay, ATx`` (``A y`` and ``A^T x`` of ``u``) and ``Ay0, ATx0`` (of the
+    anchor) are carried by the iterate's affine recursion, so an iteration costs one ``A^T x^+`` and
+    one ``A y^+`` (one pass). Per iteration, exactly as ``Halpern._pdhg_step``:
+
+    ``x^+ = P_x(x - tau A y)``, ``y^+ = P_y(y + sigma A^T (2 x^+ - x))`` (simplices of radii ``rx, ry``);
+    ``r = ||u - T u||_M``; the restart test (``options[0]``: 0 none, 1 fixed every ``options[1]``,
+    2 adaptive: ``r <= 0.2 r_s``, or ``r <= 0.8 r_s`` and ``r > r_prev``, or ``k >= 0.36 nit``);
+    then either the Halpern step ``u <- u0/(k+2) + (k+1)/(k+2) [(1 - rho) u + rho T u]`` or, on a
+    restart, ``u <- u0 <- T u`` (with PDLP's primal-weight update when ``options[2]``).
+
+    ``steps = [tau, sigma, omega, L_A, rho]`` and ``counters = [k, nit, r_start, r_prev, restarts, r]``
+    are updated. Returns ``(iterations, ok)``; ``ok`` is False when a point is not finite.
+    """
+    n = u.size - m
+    tau, sigma, omega, LA, rho = steps[0], steps[1], steps[2], steps[3], steps[4]
+    k = int(counters[0])
+    nit = int(counters[1])
+    r_start, r_prev, restarts = counters[2], counters[3], int(counters[4])
+    mode, every, pw = options[0], options[1], options[2]
+    vx = np.empty(m)
+    vy = np.empty(n)
+    xp = np.empty(m)
+    yp = np.empty(n)
+    t = 0
+    ok = True
+    while t < max_iters:
+        x = u[:m]
+        y = u[m:]
+        for i in range(m):
+            vx[i] = x[i] - tau * Ay[i]
+        if not np.all(np.isfinite(vx)):
+            ok = False
+            break
+        project_simplex(vx, rx, xp)
+        ATxp = np.dot(xp, A)
+        for j in range(n):
+            vy[j] = y[j] + sigma * (2.0 * ATxp[j] - ATx[j])
+        if not np.all(np.isfinite(vy)):
+            ok = False
+            break
+        project_simplex(vy, ry, yp)
+        Ayp = np.dot(A, yp)
+        s = 0.0
+        for i in range(m):
+            d = x[i] - xp[i]
+            s += d * d / tau - 2.0 * d * (Ay[i] - Ayp[i])
+        for j in range(n):
+            d = y[j] - yp[j]
+            s += d * d / sigma
+        r = np.sqrt(s) if s > 0.0 else 0.0
+        restart = False
+        if mode == 1:
+            restart = k + 1 >= every
+        elif mode == 2 and k > 0:
+            restart = r <= 0.2 * r_start or (r <= 0.8 * r_start and r > r_prev) or k >= 0.36 * nit
+        if k == 0:
+            r_start = r
+        r_prev = r
+        t += 1
+        nit += 1
+        if restart:
+            if pw:
+                mx = 0.0
+                my = 0.0
+                for i in range(m):
+                    mx += (xp[i] - anchor[i]) ** 2
+                for j in range(n):
+                    my += (yp[j] - anchor[m + j]) ** 2
+                mx = np.sqrt(mx)
+                my = np.sqrt(my)
+                if mx > 1e-10 and my > 1e-10 and np.isfinite(mx + my):
+                    omega = np.exp(0.5 * np.log(my / mx) + 0.5 * np.log(omega))
+                    tau = 0.99 / (omega * LA)
+                    sigma = 0.99 * omega / LA
+            u[:m] = xp
+            u[m:] = yp
+            anchor[:] = u
+            Ay[:] = Ayp
+            Ay0[:] = Ayp
+            ATx[:] = ATxp
+            ATx0[:] = ATxp
+            k = 0
+            restarts += 1
+            r_start = np.inf
+        else:
+            lam = 1.0 / (k + 2)
+            a = (1.0 - lam) * (1.0 - rho)
+            b = (1.0 - lam) * rho
+            for i in range(m):
+                u[i] = lam * anchor[i] + a * x[i] + b * xp[i]
+                Ay[i] = lam * Ay0[i] + a * Ay[i] + b * Ayp[i]
+            for j in range(n):
+                u[m + j] = lam * anchor[m + j] + a * y[j] + b * yp[j]
+                ATx[j] = lam * ATx0[j] + a * ATx[j] + b * ATxp[j]
+            k += 1
+    steps[0], steps[1], steps[2] = tau, sigma, omega
+    counters[0], counters[1], counters[2], counters[3], counters[4] = k, nit, r_start, r_prev, restarts
+    if t > 0:
+        counters[5] = r_prev
+    return t, ok

@@ -47,13 +47,15 @@ References: B. Halpern, Bull. AMS 73 (1967); F. Lieder, Optim. Lett. 15 (2021); 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ...driver import Solver
+from ...driver import Solver, fail
 from ...options import opt
 from ...registry import register
+from ...result import Status
 from ...problems.inclusion import safe_prox
 from ...work import add_passes
 from ._common import InclusionOptions, InclusionState, finalize_state, init_state, maybe_certify, passes
@@ -74,6 +76,9 @@ class HalpernOptions(InclusionOptions):
                          "sets ('restricted', problem.restricted_lipschitz()) or ||A||_2 ('full').", kind=str)
     primal_weight_update: bool = opt(False, "pdhg: re-balance omega at each restart from the primal and dual "
                                      "moves (PDLP's smoothed rule).", kind=bool)
+    block_passes: float = opt(10.0, "pdhg on a dense MatrixGame: iterations (passes) per compiled block, one "
+                              "driver step; blocks also end at each certification. The callback and maxiter "
+                              "see blocks; res.iterations counts iterations.", kind=(int, float))
 
     def validate(self):
         super().validate()
@@ -85,6 +90,8 @@ class HalpernOptions(InclusionOptions):
             raise ValueError(f"option 'relaxation' must be in (0, 2], got {self.relaxation}")
         if self.restart_every < 1:
             raise ValueError(f"option 'restart_every' must be >= 1, got {self.restart_every}")
+        if not self.block_passes >= 1:
+            raise ValueError(f"option 'block_passes' must be >= 1, got {self.block_passes}")
         if self.pdhg_norm not in ("restricted", "full"):
             raise ValueError(f"option 'pdhg_norm' must be 'restricted' or 'full', got {self.pdhg_norm!r}")
         if not (np.isfinite(self.primal_weight) and self.primal_weight > 0):
@@ -105,6 +112,7 @@ class HalpernState(InclusionState):
     restarts: int = 0
     nit: int = 0
     pd: tuple = ()                # pdhg: (tau, sigma, omega, L_A, Ay, ATx, Ay0, ATx0)
+    dense_A: np.ndarray = None    # pdhg on a dense MatrixGame: A for the compiled blocks
 
 
 def _operator(problem, options):
@@ -162,15 +170,23 @@ class Halpern(Solver):
             L_A = problem.restricted_lipschitz() if options.pdhg_norm == "restricted" else problem.lipschitz
             omega = float(options.primal_weight)
             tau, sigma = _pdhg_steps(options, L_A, omega)
+            if not (np.isfinite(tau) and np.isfinite(sigma) and tau > 0 and sigma > 0):
+                raise ValueError(f"option 'primal_weight' = {omega:g} gives PDHG steps tau = {tau:g}, "
+                                 f"sigma = {sigma:g} (with L_A = {L_A:g}); both must be finite and > 0")
             x, y = problem.split(st.u)
             Ay, ATx = problem.A @ y, problem.A.T @ x
             _count_pass(problem)
             st.pd = (tau, sigma, omega, L_A, Ay, ATx, Ay, ATx)
+            from ...problems.inclusion import MatrixGame
+            if isinstance(problem, MatrixGame) and isinstance(problem.A, np.ndarray):
+                st.dense_A = np.ascontiguousarray(problem.A, dtype=float)
             st.metrics["epochs"] = passes(problem) - st.passes0
         return st
 
     def step(self, problem, state, options):
         if state.kind == "pdhg":
+            if state.dense_A is not None:
+                return self._pdhg_block(problem, state, options)
             return self._pdhg_step(problem, state, options)
         u = state.u
         Tu = _apply_fb(problem, state, u)
@@ -197,7 +213,37 @@ class Halpern(Solver):
                             residual=state.residual, certified_u=state.certified_u, passes0=state.passes0,
                             next_check=state.next_check, k=state.k + 1, kind=state.kind, rho=state.rho,
                             eta=state.eta, r_start=state.r_start if state.k > 0 else r, r_prev=r_prev,
-                            restarts=state.restarts, nit=state.nit + 1, pd=fields.get("pd", state.pd))
+                            restarts=state.restarts, nit=state.nit + 1, pd=fields.get("pd", state.pd),
+                            dense_A=state.dense_A)
+
+    def _pdhg_block(self, problem, state, options):
+        """``_pdhg_step`` repeated up to the next certification (at most ``block_passes``) in one kernel."""
+        from ._kernels import pdhg_block
+        tau, sigma, omega, L_A, Ay, ATx, Ay0, ATx0 = state.pd
+        now = passes(problem)
+        room = min(options.block_passes, state.next_check - now, options.max_passes - (now - state.passes0))
+        max_iters = max(1, int(math.ceil(room)))
+        u, anchor = state.u.copy(), state.anchor.copy()
+        Ay, ATx, Ay0, ATx0 = Ay.copy(), ATx.copy(), Ay0.copy(), ATx0.copy()
+        steps = np.array([tau, sigma, omega, L_A, state.rho])
+        counters = np.array([state.k, state.nit, state.r_start, state.r_prev, state.restarts, np.nan])
+        mode = {"none": 0, "fixed": 1, "adaptive": 2}[options.restart]
+        flags = np.array([mode, options.restart_every, int(options.primal_weight_update)], dtype=np.int64)
+        it, ok = pdhg_block(state.dense_A, u, anchor, Ay, ATx, Ay0, ATx0, problem.m,
+                            float(problem.prox_x.radius), float(problem.prox_y.radius), steps, counters, flags,
+                            max_iters)
+        problem._count("njev", int(it))
+        add_passes(problem, float(it))
+        if not ok:
+            return fail(state, Status.NUMERICAL_ERROR, "a PDHG point is not finite")
+        new = self._successor(state, u, 0.0, counters[3],
+                              pd=(steps[0], steps[1], steps[2], L_A, Ay, ATx, Ay0, ATx0))
+        new.anchor, new.k, new.nit = anchor, int(counters[0]), int(counters[1])
+        new.r_start, new.restarts = float(counters[2]), int(counters[4])
+        maybe_certify(problem, new, options)
+        new.metrics.update({"fixed_point_residual": float(counters[5]), "restarts": new.restarts,
+                            "primal_weight": float(steps[2])})
+        return new
 
     def _pdhg_step(self, problem, state, options):
         """One reflected Halpern PDHG step; ``A y`` and ``A^T x`` follow the iterate's recursion."""
@@ -245,4 +291,5 @@ class Halpern(Solver):
     def finalize(self, problem, state, options):
         out = finalize_state(problem, state)
         out["restarts"] = getattr(state, "restarts", 0)
+        out["iterations"] = getattr(state, "nit", 0)
         return out
