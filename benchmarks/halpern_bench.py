@@ -26,9 +26,9 @@ Two kinds of runs, interleaved (every repeat runs every method once, in turn):
 
 Usage::
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/halpern_bench.py \
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/halpern_bench.py \
         [--quick] [--repeats 3] [--out docs/benchmarks]
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/halpern_bench.py --notes   # n=100 table
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/halpern_bench.py --notes   # n=100 table
 """
 from __future__ import annotations
 
@@ -240,9 +240,14 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default="docs/benchmarks")
     ap.add_argument("--notes", action="store_true", help="only the research note's n=100 calibration table")
+    ap.add_argument("--replot", action="store_true", help="redraw the figure from the stored results json")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.replot:
+        tag = "_quick" if args.quick else ""
+        plot(json.loads((out / f"halpern_results{tag}.json").read_text()), out / f"halpern_convergence{tag}.png")
+        return
     if args.notes:
         (out / "halpern_notes_table.json").write_text(json.dumps(notes_table(), indent=1))
         return
@@ -293,6 +298,7 @@ def main():
                                                 options={**opts, "max_passes": mp, "maxiter": 10 ** 8}),
                         times, label)
             final[label] = {"status": res.status_name, "epochs": float(res.epochs), "nit": int(res.nit),
+                            "iterations": int(getattr(res, "iterations", res.nit)),
                             **gm.all(res.x), "reported_residual": float(res.residual)}
         for lp in ("highs-ds", "highs-ipm"):
             u = timed(lambda: game_lp(gm.A, lp), times, f"linprog {lp}")
@@ -406,12 +412,14 @@ def plot(results, path):
             ("game", "certified", f"policeman-burglar game n={results['game']['n']}: certified residual"),
             ("boxls", "certified", f"box least squares n={results['boxls']['n']}, d=20: certified residual"))):
         r0 = results[key]["r0"]
-        for label, pts in results[key]["curves"].items():
+        colors = plt.get_cmap("tab20").colors
+        for i, (label, pts) in enumerate(results[key]["curves"].items()):
+            style = {"color": colors[(2 * i) % 20 + (2 * i) // 20], "ls": "-" if i < 6 else "--"}
             e = [p[0] for p in pts]
             t = [p[1] for p in pts]
             v = [p[2][measure] / r0 for p in pts]
-            ax[row, 0].semilogy(e, v, label=label)
-            ax[row, 1].loglog(np.maximum(t, 1e-4), v, label=label)
+            ax[row, 0].semilogy(e, v, label=label, **style)
+            ax[row, 1].loglog(np.maximum(t, 1e-4), v, label=label, **style)
         ref = [k for k in results[key]["to_tol"] if k.startswith(("linprog", "lsq_linear"))]
         for k in ref:
             ax[row, 1].axvline(results[key]["to_tol"][k]["time_median"], ls=":", color="k")
