@@ -124,7 +124,7 @@ def test_page_block_matches_the_numpy_algorithm_and_counts_its_work(importance):
                                                                 perm, importance)
     u, up, Ft = u0.copy(), u0.copy(), np.zeros(D)
     t, k, nfull, npart, ok = K.page_block(op, res, u, up, Ft, u0.copy(), 0.2, 0, b, 5.0, 200, coins, samples,
-                                          perm, np.cumsum(probs), importance)
+                                          perm, np.cumsum(probs), importance, np.empty((0, 0)))
     assert ok and (t, k, nfull, npart) == (ref_t, ref_t, ref_full, ref_part) and npart > 0 and nfull >= 2
     np.testing.assert_allclose(u, ref_u, atol=1e-12)
     if not importance:
@@ -133,6 +133,12 @@ def test_page_block_matches_the_numpy_algorithm_and_counts_its_work(importance):
     # a non-finite step stops the block with ok = False and a nan point
     u, up, Ft = u0.copy(), u0.copy(), np.zeros(D)
     out = K.page_block(op, res, u, up, Ft, u0.copy(), np.inf, 0, b, 5.0, 200, coins, samples,
-                       np.arange(N, dtype=np.int64), np.cumsum(probs), importance)
+                       np.arange(N, dtype=np.int64), np.cumsum(probs), importance, np.empty((0, 0)))
     assert out[4] is False or not out[4]
     assert np.all(np.isnan(u))
+    # the dense full operator (BLAS) gives the same block as the CSR rows
+    u, up, Ft, perm2 = u0.copy(), u0.copy(), np.zeros(D), np.arange(N, dtype=np.int64)
+    out = K.page_block(op, res, u, up, Ft, u0.copy(), 0.2, 0, b, 5.0, 200, coins, samples, perm2,
+                       np.cumsum(probs), importance, np.ascontiguousarray(p.X))
+    assert out[:4] == (ref_t, ref_t, ref_full, ref_part)
+    np.testing.assert_allclose(u, ref_u, atol=1e-12)

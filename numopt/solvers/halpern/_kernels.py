@@ -126,8 +126,15 @@ def forb_inner(op, res, u, eta, gamma, alpha, idx, coins, v):
 
 
 @njit
+def dense_operator(Xd, c, u, out):
+    """``out = X^T (X u) / N + c`` for a dense ``X`` (``P = Q = X``, BLAS products)."""
+    s = np.dot(Xd, u)
+    out[:] = np.dot(s, Xd) / Xd.shape[0] + c
+
+
+@njit
 def page_block(op, res, u, u_prev, Ft, anchor, eta, k, b, budget, max_iters, coins, samples, perm, cdf,
-               importance):
+               importance, Xd):
     r"""A block of Algorithm 1 (PAGE estimator inside the one-step Halpern iteration), in place.
 
     Runs iterations while the passes used in the block are below ``budget`` and fewer than
@@ -139,7 +146,8 @@ def page_block(op, res, u, u_prev, Ft, anchor, eta, k, b, budget, max_iters, coi
       ``perm`` (kept across blocks), or, with ``importance``, with replacement by inverse ``cdf``;
     * ``u_prev <- u``, ``u <- J(lambda_k anchor + (1 - lambda_k) u - eta Ft)``, ``lambda_k = 2/(k+4)``.
 
-    ``p_k = 4/(k+4)`` for ``2 <= k <= sqrt(N) + 1`` and ``4/(sqrt(N)+5)`` after. Stops early, with
+    ``p_k = 4/(k+4)`` for ``2 <= k <= sqrt(N) + 1`` and ``4/(sqrt(N)+5)`` after. The full ``F`` uses
+    the dense ``Xd`` (``P = Q = Xd``, BLAS) when it has rows, else the CSR rows. Stops early, with
     ``ok = False``, when the resolvent's argument is not finite (``u`` is then nan).
     Returns ``(iterations, k, full evaluations, sampled iterations, ok)``.
     """
@@ -162,7 +170,10 @@ def page_block(op, res, u, u_prev, Ft, anchor, eta, k, b, budget, max_iters, coi
         else:
             pk = 4.0 / (sq + 5)
         if k <= 1 or coins[t] < pk:
-            full_operator(op, u, Ft)
+            if Xd.shape[0] > 0:
+                dense_operator(Xd, op[6], u, Ft)
+            else:
+                full_operator(op, u, Ft)
             nfull += 1
             used += 1.0
         else:
