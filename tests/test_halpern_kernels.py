@@ -79,3 +79,66 @@ def test_forb_inner_matches_a_numpy_replica():
     ncomp, nfull = K.forb_inner(op, res, u, 0.7, 0.05, 0.9, idx, coins, v)
     np.testing.assert_allclose(v, _forb_reference(p, u, 0.7, 0.05, 0.9, idx, coins, probs), atol=1e-12)
     assert ncomp == 24 and nfull == 1 + coins.sum()
+
+
+def _page_reference(p, probs, u, eta, k, b, budget, coins, samples, perm, importance):
+    """Algorithm 1 in numpy, with the kernel's random numbers (the kernel's docstring, line by line)."""
+    N = p.n_components
+    w = 1.0 / (N * probs)
+    anchor, up, Ft = u.copy(), u.copy(), np.zeros_like(u)
+    used, t, nfull, npart, perm, cdf = 0.0, 0, 0, 0, perm.copy(), np.cumsum(probs)
+    while used < budget:
+        pk = 1.0 if k <= 1 else (4.0 / (k + 4) if k <= np.sqrt(N) + 1 else 4.0 / (np.sqrt(N) + 5))
+        if k <= 1 or coins[t] < pk:
+            Ft, used, nfull = p._F(u), used + 1.0, nfull + 1
+        else:
+            s = samples[t * b:(t + 1) * b]
+            if importance:
+                idx = np.minimum(np.searchsorted(cdf, s * cdf[-1], side="right"), N - 1)
+            else:
+                for j in range(b):
+                    r = min(j + int(s[j] * (N - j)), N - 1)
+                    perm[[j, r]] = perm[[r, j]]
+                idx = perm[:b].copy()
+            d = u - up
+            Ft = Ft + sum(w[i] * p.P[i].toarray().ravel() * (p.Q[i] @ d)[0] for i in idx) / b
+            used, npart = used + 2.0 * b / N, npart + 1
+        lam = 2.0 / (k + 4)
+        up, u = u, p.resolvent(lam * anchor + (1 - lam) * u - eta * Ft, eta)
+        t, k = t + 1, k + 1
+    return u, t, nfull, npart, perm
+
+
+@pytest.mark.parametrize("importance", [False, True])
+def test_page_block_matches_the_numpy_algorithm_and_counts_its_work(importance):
+    rng = np.random.default_rng(3)
+    p = BoxLeastSquares(rng.standard_normal((40, 4)), rng.standard_normal(40), -0.3, 0.3)
+    N, D, b = 40, 4, 6
+    probs = p.sampling_probabilities(importance)
+    op = kernel_operator(p, probs)
+    res = kernel_resolvent(p.resolvent, D, "test")
+    u0 = np.clip(rng.standard_normal(D), -0.3, 0.3)
+    coins, samples = rng.random(200), rng.random(200 * b)
+    perm = np.arange(N, dtype=np.int64)
+    ref_u, ref_t, ref_full, ref_part, ref_perm = _page_reference(p, probs, u0, 0.2, 0, b, 5.0, coins, samples,
+                                                                perm, importance)
+    u, up, Ft = u0.copy(), u0.copy(), np.zeros(D)
+    t, k, nfull, npart, ok = K.page_block(op, res, u, up, Ft, u0.copy(), 0.2, 0, b, 5.0, 200, coins, samples,
+                                          perm, np.cumsum(probs), importance, np.empty((0, 0)))
+    assert ok and (t, k, nfull, npart) == (ref_t, ref_t, ref_full, ref_part) and npart > 0 and nfull >= 2
+    np.testing.assert_allclose(u, ref_u, atol=1e-12)
+    if not importance:
+        np.testing.assert_array_equal(perm, ref_perm)
+        assert sorted(perm) == list(range(N))
+    # a non-finite step stops the block with ok = False and a nan point
+    u, up, Ft = u0.copy(), u0.copy(), np.zeros(D)
+    out = K.page_block(op, res, u, up, Ft, u0.copy(), np.inf, 0, b, 5.0, 200, coins, samples,
+                       np.arange(N, dtype=np.int64), np.cumsum(probs), importance, np.empty((0, 0)))
+    assert out[4] is False or not out[4]
+    assert np.all(np.isnan(u))
+    # the dense full operator (BLAS) gives the same block as the CSR rows
+    u, up, Ft, perm2 = u0.copy(), u0.copy(), np.zeros(D), np.arange(N, dtype=np.int64)
+    out = K.page_block(op, res, u, up, Ft, u0.copy(), 0.2, 0, b, 5.0, 200, coins, samples, perm2,
+                       np.cumsum(probs), importance, np.ascontiguousarray(p.X))
+    assert out[:4] == (ref_t, ref_t, ref_full, ref_part)
+    np.testing.assert_allclose(u, ref_u, atol=1e-12)

@@ -11,8 +11,8 @@ from .constrained import ConstrainedProblem, ScipyConstrainedProblem, normalize_
 from .constrained_logreg import ConstrainedLogisticRegression
 from .convex_relu import ConvexReLU
 from .finite_sum import FiniteSum
-from .inclusion import (BilinearGame, BoxLeastSquares, LinearFiniteSumInclusion, MatrixGame,
-                        MonotoneInclusion, OperatorInclusion, policeman_burglar)
+from .inclusion import (BilinearGame, BoxLeastSquares, EqualityQP, LinearFiniteSumInclusion, MatrixGame,
+                        MonotoneInclusion, OperatorInclusion, hard_qp, policeman_burglar)
 from .graph import LabelPropagation, SparseQuadratic, lattice_graph
 from .network import Activation, Network
 from .models import (QP, ElasticNet, Lasso, LeastSquares, LogisticLoss, LogisticRegression, SoftmaxLoss,
@@ -30,6 +30,6 @@ __all__ = ["Problem", "SmoothProblem", "Objective", "CompositeProblem", "as_comp
            "lattice_graph", "ConstrainedLogisticRegression", "PoissonControl", "EntropicOT", "DAGScore",
            "ADMMProblem", "ConsensusProblem", "FederatedWLS", "make_federated_wls", "make_scenario_consensus", "ConvexReLU",
            "MonotoneInclusion", "LinearFiniteSumInclusion", "MatrixGame", "BoxLeastSquares", "BilinearGame",
-           "OperatorInclusion", "policeman_burglar",
+           "OperatorInclusion", "policeman_burglar", "EqualityQP", "hard_qp",
            "Network", "Activation", "prox",
            "Bilevel", "BilevelFiniteSum", "bilevel"]
