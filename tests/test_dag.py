@@ -506,11 +506,13 @@ def test_refit_after_thresholding_equals_independent_regressions():
     W = nd.topo(X, refit=True, warn=False)
     assert np.allclose(W, Wr, atol=1e-9)
     assert p.fun(W.ravel()) <= p.fun(Wt.ravel()) + 1e-12
-    Wn = nd.notears(X, refit=True, warn=False)                    # removes notears' l1 shrinkage
-    for j in range(8):
+    Xs = X[:300, :5] - X[:300, :5].mean(0)
+    Wn = nd.notears(Xs, refit=True, warn=False)                   # removes notears' l1 shrinkage
+    assert np.count_nonzero(Wn) > 0
+    for j in range(5):
         S = np.flatnonzero(Wn[:, j])
         if S.size:
-            assert np.allclose(Wn[S, j], np.linalg.lstsq(X[:, S], X[:, j], rcond=None)[0], atol=1e-7)
+            assert np.allclose(Wn[S, j], np.linalg.lstsq(Xs[:, S], Xs[:, j], rcond=None)[0], atol=1e-7)
     # penalized: ridge in closed form
     p2 = DAGScore(X, lambda2=0.5)
     Wr2 = p2.refit(Wt, penalized=True)
