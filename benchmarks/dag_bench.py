@@ -88,7 +88,11 @@ class Timeout(Exception):
     """An external run exceeded ``--timeout`` seconds (wall clock)."""
 
 
-def run_external(method, X, key, cache, timeout):
+class Missing(Exception):
+    """``--cache-only`` and the external run is not in the cache."""
+
+
+def run_external(method, X, key, cache, timeout, cache_only=False):
     """``(W, cpu_s, wall_s)`` of ``benchmarks/_dag_external.py METHOD`` on ``X`` in a child process
     (bounded by ``timeout`` wall seconds: DAGMA has no time limit). With ``cache`` (a directory)
     a result stored under ``key`` is reused, and new ones are stored (``KEY.npz``, or
@@ -101,6 +105,8 @@ def run_external(method, X, key, cache, timeout):
     if not out.exists():
         if Path(str(out) + ".timeout").exists():
             raise Timeout(Path(str(out) + ".timeout").read_text())
+        if cache_only:
+            raise Missing(key)
         inp = cache / f"{method}_{key}.in.npy"
         np.save(inp, X)
         try:
@@ -140,7 +146,8 @@ def methods(notears_ok):
     return out
 
 
-def one(d, graph, seed, standardized, notears_ok, rotation, only=None, cache=None, timeout=600.0):
+def one(d, graph, seed, standardized, notears_ok, rotation, only=None, cache=None, timeout=600.0,
+        cache_only=False):
     from dagma import utils as du
     import numopt.dag as nd
     B, _, X = dataset(d, graph, seed)
@@ -164,7 +171,9 @@ def one(d, graph, seed, standardized, notears_ok, rotation, only=None, cache=Non
         row = {"d": d, "graph": graph, "seed": seed, "data": "std" if standardized else "raw", "method": name}
         if name == "dagma":
             try:
-                W, cpu, wall = run_external("dagma", X, key, cache, timeout)
+                W, cpu, wall = run_external("dagma", X, key, cache, timeout, cache_only)
+            except Missing:
+                continue
             except Timeout as exc:
                 rows.append({**row, "timeout": float(str(exc))})
                 print(json.dumps(rows[-1]), flush=True)
@@ -320,6 +329,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--cache", default=None, help="directory of stored DAGMA runs (reused; new runs stored)")
     ap.add_argument("--timeout", type=float, default=600.0, help="wall-clock limit of one DAGMA run (seconds)")
+    ap.add_argument("--cache-only", action="store_true", help="use only the DAGMA runs in --cache (skip the others)")
     ap.add_argument("--table-only", default=None,
                     help="print the table of --out files or of runs' printed lines (comma-separated)")
     args = ap.parse_args(argv)
@@ -346,7 +356,7 @@ def main(argv=None):
             for seed in range(args.seeds):
                 for data in args.data.split(","):
                     rows += one(d, g, seed, data == "std", d <= args.notears_max_d, rot, only,
-                                args.cache, args.timeout)
+                                args.cache, args.timeout, args.cache_only)
                     rot += 1
     import dagma
     meta = {"command": " ".join(sys.argv), "dagma": getattr(dagma, "__version__", "1.1.1"),
