@@ -268,11 +268,15 @@ def solve(X, method: str = "topo", *, score: str = "l2", lambda1: float = 0.0, l
     return res
 
 
-def _finish(res, X, w_threshold, standardize, warn):
+def _finish(res, X, w_threshold, standardize, warn, refit=False):
     if not (isinstance(w_threshold, numbers.Real) and w_threshold >= 0):
         raise ValueError(f"w_threshold must be a number >= 0, got {w_threshold!r}")
+    if not isinstance(refit, (bool, np.bool_)):
+        raise TypeError(f"refit must be True or False, got {type(refit).__name__} {refit!r}")
     W = np.where(np.abs(res.W) >= w_threshold, res.W, 0.0)
     assert is_dag(W)
+    if refit:
+        W = res.problem.refit(W)
     if warn and not res.success:
         warnings.warn(f"numopt.dag.{res.method}: {res.message}", ConvergenceWarning, stacklevel=3)
     if warn and not standardize and res.problem.score == "l2" and np.count_nonzero(W) > 0:
@@ -287,35 +291,44 @@ def _finish(res, X, w_threshold, standardize, warn):
 
 
 def topo(X, *, score: str = "l2", lambda1: float = 0.0, lambda2: float = 0.0, init=None,
-         standardize: bool = False, w_threshold: float = 0.3, size_small: int | None = None,
-         size_large: int | None = None, n_large: int = 1, seed: int | None = 0, maxiter: int | None = None,
-         options: dict | None = None, warn: bool = True) -> np.ndarray:
+         standardize: bool = False, w_threshold: float = 0.3, refit: bool = False, size_small: int | None = None,
+         size_large: int | None = None, n_large: int = 1, starts: str = "var,greedy", restarts: int | None = None,
+         seed: int | None = 0, maxiter: int | None = None, options: dict | None = None,
+         warn: bool = True) -> np.ndarray:
     """The TOPO estimate: a weighted adjacency matrix (a DAG) thresholded at ``w_threshold``.
 
     ``size_small``/``size_large``/``n_large``: the candidate-set sizes and the number of larger
-    searches (defaults ``min(3d, d(d-1)/2)``, ``min(12d, d(d-1)/2)``, 1). ``seed``: the random
-    starting order when ``init`` is not given. A warm start from another method's output
+    searches (defaults ``min(3d, d(d-1)/2)``, ``min(12d, d(d-1)/2)``, 1). The search descends
+    from the first order (``init``, else a random order drawn with ``seed``), then from the
+    extra ``starts`` (``"var"``: increasing variance, ``"greedy"``: top-down least residual
+    variance) and from ``restarts`` perturbations of the best order so far (default 10 for
+    least squares without l1, else 2), and keeps the best; ``starts="", restarts=0`` is the
+    single-descent reference algorithm. A warm start from another method's output
     (``init=W``) makes ``topo`` a post-processor that never increases that matrix's refitted
-    score. See :func:`solve` for the other arguments and the full result.
+    score. ``refit=True`` refits the weights on the support left after thresholding
+    (:meth:`numopt.problems.DAGScore.refit`: least squares on the parents, or logistic).
+    See :func:`solve` for the other arguments and the full result.
     """
     opts = {"size_small": size_small, "size_large": size_large, "n_large": n_large, "seed": seed,
-            **(options or {})}
+            "starts": starts, "restarts": restarts, **(options or {})}
     opts = {k: v for k, v in opts.items() if v is not None or k == "seed"}
     res = solve(X, "topo", score=score, lambda1=lambda1, lambda2=lambda2, init=init,
                 standardize=standardize, maxiter=maxiter, options=opts)
-    return _finish(res, X, w_threshold, standardize, warn)
+    return _finish(res, X, w_threshold, standardize, warn, refit)
 
 
 def notears(X, *, score: str = "l2", lambda1: float = 0.1, lambda2: float = 0.0, init=None,
-            standardize: bool = False, w_threshold: float = 0.3, h: str = "expm", maxiter: int | None = None,
-            options: dict | None = None, warn: bool = True) -> np.ndarray:
+            standardize: bool = False, w_threshold: float = 0.3, refit: bool = False, h: str = "expm",
+            maxiter: int | None = None, options: dict | None = None, warn: bool = True) -> np.ndarray:
     """The NOTEARS estimate (augmented Lagrangian, Zheng et al. 2018), thresholded at
     ``w_threshold`` and cut to a DAG if a cycle survives the threshold. ``lambda1 = 0.1`` is
-    the reference code's default. See :func:`solve` for the other arguments."""
+    the reference code's default. ``refit=True`` refits the weights on the support left after
+    thresholding, without the penalty (:meth:`numopt.problems.DAGScore.refit`), which removes
+    the l1 shrinkage. See :func:`solve` for the other arguments."""
     opts = {"w_threshold": w_threshold, "h": h, **(options or {})}
     res = solve(X, "notears", score=score, lambda1=lambda1, lambda2=lambda2, init=init,
                 standardize=standardize, maxiter=maxiter, options=opts)
-    return _finish(res, X, w_threshold, standardize, warn)
+    return _finish(res, X, w_threshold, standardize, warn, refit)
 
 
 def sortnregress(X, *, lambda1: float = 0.0, w_threshold: float = 0.3) -> np.ndarray:

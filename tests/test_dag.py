@@ -40,7 +40,8 @@ def test_fixture_of_the_reference_implementation_is_matched_or_beaten(numopt_dat
     z = np.load(numopt_data / "fixtures" / "topo_er4_d30.npz")
     p = DAGScore(z["X"])
     res = numopt.minimize(p, method="topo", options={"order": z["topo_init"], "size_small": 100,
-                                                     "size_large": 400, "n_large": 1})
+                                                     "size_large": 400, "n_large": 1,
+                                                     "starts": "", "restarts": 0})   # the reference's single start
     assert res.success
     loss_ref = float(z["loss_ref"])
     assert res.fun <= loss_ref * (1 + 1e-8)
@@ -455,3 +456,86 @@ def test_the_dag_bench_source_and_suite():
     assert bp.problem.constr_violation(cyc.ravel()) > 0
     suite = load_suite("dag")
     assert {s.method for s in suite.solvers} == {"topo", "notears"}
+
+
+# ---------------------------------------------------------------------------------------
+# the search over starts, and the refit after thresholding
+# ---------------------------------------------------------------------------------------
+def test_start_orders_and_the_search_keeps_the_best_descent():
+    from numopt.solvers.dag.topo import start_order
+    B, W, X = _sem(12, 2, 31, n=2000)
+    p = DAGScore(X)
+    var = start_order(p, "var")
+    assert np.all(np.diff(np.diag(p.gram)[var]) >= 0)
+    greedy = start_order(p, "greedy")
+    assert sorted(greedy.tolist()) == list(range(12))
+    # greedy = argmin residual variance given the chosen ones, checked by independent regressions
+    for t in range(1, 4):
+        S = list(greedy[:t])
+        rest = [k for k in range(12) if k not in S]
+        resid = [np.sum((X[:, k] - X[:, S] @ np.linalg.lstsq(X[:, S], X[:, k], rcond=None)[0]) ** 2) for k in rest]
+        assert rest[int(np.argmin(resid))] == greedy[t]
+    single = numopt.minimize(p, method="topo", options={"starts": "", "restarts": 0})
+    res = numopt.minimize(p, method="topo", options={"history": True})
+    assert res.success and res.n_descents == 13 and len(res.descent_funs) == 13
+    assert res.descent_funs[0] == pytest.approx(single.fun, rel=1e-12)   # the first descent is the single one
+    assert res.fun == pytest.approx(res.descent_funs.min(), rel=1e-12) and res.fun <= single.fun
+    assert np.isclose(res.fun, _ols_order_score(X, list(res.order)), rtol=1e-10)
+    assert len(res.history["nit"]) == res.nit + 1 and res.nit_total >= res.nit
+    _assert_dag(res.W)
+    # a cut search is not a success, and returns the best descent so far
+    cut = numopt.minimize(p, method="topo", options={"maxiter": single.nit + 1})
+    assert not cut.success and cut.status == Status.MAXITER and cut.fun <= single.fun + 1e-12
+    with pytest.raises(ValueError, match="starts"):
+        numopt.minimize(p, method="topo", options={"starts": "var,best"})
+
+
+def test_refit_after_thresholding_equals_independent_regressions():
+    lm = pytest.importorskip("sklearn.linear_model")
+    _, _, X = _sem(8, 2, 32, n=500)
+    p = DAGScore(X)
+    res = nd.solve(X)
+    Wt = np.where(np.abs(res.W) >= 0.3, res.W, 0.0)
+    Wr = p.refit(Wt)
+    assert np.array_equal(Wr != 0, Wt != 0)
+    for j in range(8):
+        S = np.flatnonzero(Wt[:, j])
+        if S.size:
+            ref = lm.LinearRegression(fit_intercept=False).fit(X[:, S], X[:, j]).coef_
+            assert np.allclose(Wr[S, j], ref, atol=1e-7)
+    W = nd.topo(X, refit=True, warn=False)
+    assert np.allclose(W, Wr, atol=1e-9)
+    assert p.fun(W.ravel()) <= p.fun(Wt.ravel()) + 1e-12
+    Xs = X[:300, :5] - X[:300, :5].mean(0)
+    Wn = nd.notears(Xs, refit=True, warn=False)                   # removes notears' l1 shrinkage
+    assert np.count_nonzero(Wn) > 0
+    for j in range(5):
+        S = np.flatnonzero(Wn[:, j])
+        if S.size:
+            assert np.allclose(Wn[S, j], np.linalg.lstsq(Xs[:, S], Xs[:, j], rcond=None)[0], atol=1e-7)
+    # penalized: ridge in closed form
+    p2 = DAGScore(X, lambda2=0.5)
+    Wr2 = p2.refit(Wt, penalized=True)
+    j = int(np.argmax((Wt != 0).sum(0)))
+    S = np.flatnonzero(Wt[:, j])
+    G = X.T @ X / X.shape[0]
+    assert np.allclose(Wr2[S, j], np.linalg.solve(G[np.ix_(S, S)] + 0.5 * np.eye(S.size), G[S, j]), atol=1e-8)
+    with pytest.raises(TypeError, match="refit"):
+        nd.topo(X, refit="yes")
+
+
+def test_logistic_refit_equals_sklearn_unpenalized():
+    lm = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(33)
+    B = nd.simulate_dag(5, 5, "ER", seed=33)
+    X = nd.simulate_sem(nd.simulate_parameter(B, seed=33), 3000, "logistic", seed=rng)
+    p = DAGScore(X, score="logistic", lambda1=0.01)
+    Wr = p.refit(B)
+    for j in range(5):
+        S = np.flatnonzero(B[:, j])
+        if S.size:
+            ref = lm.LogisticRegression(C=np.inf, fit_intercept=False, tol=1e-12, max_iter=10000) \
+                .fit(X[:, S], X[:, j]).coef_.ravel()
+            assert np.allclose(Wr[S, j], ref, atol=1e-5)
+    with pytest.raises(ValueError, match="did not converge in 1 iterations"):
+        p.refit(B, maxiter=1)

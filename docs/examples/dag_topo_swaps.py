@@ -70,7 +70,7 @@ t0 = time.perf_counter()
 tp = numopt.minimize(problem, method="topo", options={"history": True, "seed": 0})
 t_tp = time.perf_counter() - t0
 post = numopt.minimize(problem, nt.x, method="topo")            # warm start from NOTEARS's W
-for name, r, t in [("notears", nt, t_nt), ("topo (random start)", tp, t_tp), ("notears -> topo", post, None)]:
+for name, r, t in [("notears", nt, t_nt), ("topo (default search)", tp, t_tp), ("notears -> topo", post, None)]:
     W = np.where(np.abs(r.W) >= 0.3, r.W, 0.0)
     acc = nd.count_accuracy(B, W)
     print(f"{name:<26} Q = {r.fun:.4f}  SHD {acc['shd']:>2}  TPR {acc['tpr']:.2f}  FDR {acc['fdr']:.2f}"
