@@ -73,18 +73,20 @@ def correlated(n=1000, p=2000, rho=0.8, k=100, seed=0):
     return np.asfortranarray(X), z + 0.5 * np.std(z) * rng.standard_normal(n)
 
 
-def numopt_tools(problem):
+def numopt_tools(problem, plain=True):
     import numopt
 
     def fit(opts):
         return lambda: numopt.minimize(problem, np.zeros(problem.n), method="bcd", options=opts).x
-    return {
+    tools = {
         "numopt default": (lambda tol: (lambda: numopt.minimize(problem, method="bcd").x), [None]),
         "numopt working-set (gap_tol)": (lambda tol: fit(dict(gap_tol=tol, maxiter=10000)), TOLS),
-        "numopt plain cyclic + working_set=10": (
-            lambda tol: fit(dict(engine="plain", working_set=10, gap_tol=tol, maxiter=100000, maxtime=10.0)),
-            [1e-8]),
     }
+    if plain:
+        tools["numopt plain cyclic + working_set=10"] = (
+            lambda tol: fit(dict(engine="plain", working_set=10, gap_tol=tol, maxiter=100000, maxtime=10.0)),
+            [1e-8])
+    return tools
 
 
 def lasso_tools(X, y, alpha):
@@ -190,6 +192,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--quick", action="store_true", help="small cases only")
     ap.add_argument("--only", default="", help="run the cases whose label contains this string")
+    ap.add_argument("--no-plain", action="store_true", help="skip the plain-engine column (slow)")
     args = ap.parse_args(argv)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     rows = []
@@ -197,7 +200,7 @@ def main(argv=None):
         if args.only and args.only not in label:
             continue
         problem, kind, X, y, alpha = build()
-        tools = numopt_tools(problem)
+        tools = numopt_tools(problem, plain=not args.no_plain)
         tools.update((lasso_tools if kind == "lasso" else logistic_tools)(X, y, alpha))
         run_case(label, problem, tools, args.repeat, rows)
     print(f"load average at end: {os.getloadavg()}")
