@@ -19,6 +19,11 @@ Protocol (every tool the same way, in one process):
    machine-load drifts hit all tools alike); the median per tool is reported with the ratio
    to the fastest reference (scikit-learn, skglm, celer).
 
+``--extended`` runs the issue's further rows instead: dense iid and Toeplitz (rho 0.6, 0.9)
+1000 x 5000 designs, an rcv1-like sparse design (``--rcv1 rows,columns,density``), Lasso at
+``alpha_max / 1000`` on the LIBSVM sets and a 20-alpha Lasso path with every tool's warm start.
+``--gap`` changes the target gap (1e-8: the issue's second accuracy).
+
 Set ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` (the command in docs/benchmarks/bcd.md does).
 
 Example::
