@@ -19,6 +19,11 @@ Protocol (every tool the same way, in one process):
    machine-load drifts hit all tools alike); the median per tool is reported with the ratio
    to the fastest reference (scikit-learn, skglm, celer).
 
+``--extended`` runs the issue's further rows instead: dense iid and Toeplitz (rho 0.6, 0.9)
+1000 x 5000 designs, an rcv1-like sparse design (``--rcv1 rows,columns,density``), Lasso at
+``alpha_max / 1000`` on the LIBSVM sets and a 20-alpha Lasso path with every tool's warm start.
+``--gap`` changes the target gap (1e-8: the issue's second accuracy).
+
 Set ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` (the command in docs/benchmarks/bcd.md does).
 
 Example::
@@ -73,18 +78,20 @@ def correlated(n=1000, p=2000, rho=0.8, k=100, seed=0):
     return np.asfortranarray(X), z + 0.5 * np.std(z) * rng.standard_normal(n)
 
 
-def numopt_tools(problem):
+def numopt_tools(problem, plain=True):
     import numopt
 
     def fit(opts):
         return lambda: numopt.minimize(problem, np.zeros(problem.n), method="bcd", options=opts).x
-    return {
+    tools = {
         "numopt default": (lambda tol: (lambda: numopt.minimize(problem, method="bcd").x), [None]),
         "numopt working-set (gap_tol)": (lambda tol: fit(dict(gap_tol=tol, maxiter=10000)), TOLS),
-        "numopt plain cyclic + working_set=10": (
-            lambda tol: fit(dict(engine="plain", working_set=10, gap_tol=tol, maxiter=100000, maxtime=10.0)),
-            [1e-8]),
     }
+    if plain:
+        tools["numopt plain cyclic + working_set=10"] = (
+            lambda tol: fit(dict(engine="plain", working_set=10, gap_tol=tol, maxiter=100000, maxtime=10.0)),
+            [1e-8])
+    return tools
 
 
 def lasso_tools(X, y, alpha):
@@ -116,6 +123,77 @@ def logistic_tools(X, y, alpha):
                   TOLS),
         "celer": (lambda tol: (lambda: celer.LogisticRegression(C=C, tol=tol, fit_intercept=False)
                                .fit(X, y).coef_.ravel().copy()), TOLS),
+    }
+
+
+def iid(n=1000, p=5000, k=50, seed=0):
+    """iid Gaussian design, k active features, noise at half the signal's std."""
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    w = np.zeros(p)
+    w[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
+    z = X @ w
+    return X, z + 0.5 * np.std(z) * rng.standard_normal(n)
+
+
+def rcv1_like(n=20000, p=50000, density=0.002, k=200, seed=0):
+    """Sparse design of rcv1's shape (nonnegative tf-idf-like entries, rows normalized), k active."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda m: rng.exponential(1.0, m))
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    X = sp.csc_matrix(sp.diags(1.0 / norms) @ X)
+    X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)
+    w = np.zeros(p)
+    w[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
+    z = X @ w
+    return X, z + 0.5 * np.std(z) * rng.standard_normal(n)
+
+
+class PathProblem:
+    """A regularization path as one 'problem': its gap is the largest gap along the path."""
+
+    def __init__(self, problems):
+        self.problems = problems
+
+    def duality_gap(self, W):
+        return max(float(P.duality_gap(w)) for P, w in zip(self.problems, W))
+
+
+def path_tools(X, y, alphas, problems):
+    """Lasso along ``alphas`` (decreasing) with warm starts, every tool through its own warm-start API."""
+    import numopt
+    from sklearn.linear_model import Lasso as SkLasso
+    import celer
+    import skglm
+
+    def numopt_path(opts):
+        def run():
+            w, out = np.zeros(X.shape[1]), []
+            for P in problems:
+                w = numopt.minimize(P, w, method="bcd", options=opts).x
+                out.append(w)
+            return out
+        return run
+
+    def ref_path(make):
+        def run():
+            est, out = make(), []
+            for a in alphas:
+                est.set_params(alpha=a)
+                out.append(est.fit(X, y).coef_.ravel().copy())
+            return out
+        return run
+    return {
+        "numopt default": (lambda tol: numopt_path({}), [None]),
+        "numopt working-set (gap_tol)": (lambda tol: numopt_path(dict(gap_tol=tol, maxiter=10000)), TOLS),
+        "sklearn": (lambda tol: ref_path(lambda: SkLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
+                                                         max_iter=100000, warm_start=True)), TOLS),
+        "skglm": (lambda tol: ref_path(lambda: skglm.Lasso(alpha=alphas[0], fit_intercept=False, tol=tol,
+                                                           warm_start=True)), TOLS),
+        "celer": (lambda tol: ref_path(lambda: celer.Lasso(alpha=alphas[0], fit_intercept=False, tol=tol,
+                                                           warm_start=True)), TOLS),
     }
 
 
@@ -158,6 +236,51 @@ def run_case(label, problem, tools, repeat, rows):
               f"ratio={rows[-1][-1]:.2f}", flush=True)
 
 
+def design_cases(label, X, y, fracs, logistic=True):
+    """Lasso at ``frac * alpha_max`` and L1-logistic (labels ``sign(y - median y)``) on one design."""
+    from numopt.problems import Lasso, LogisticRegression
+    out = []
+    N = X.shape[0]
+    amax = np.max(np.abs(X.T @ y)) / N
+    for frac in fracs:
+        out.append((f"lasso {label} {frac}amax", lambda a=frac * amax: (Lasso(X, y, a), "lasso", X, y, a)))
+    if logistic:
+        yl = np.where(y > np.median(y), 1.0, -1.0)
+        amaxl = np.max(np.abs(X.T @ yl)) / (2 * N)
+        for frac in fracs:
+            out.append((f"l1-logistic {label} {frac}amax",
+                        lambda a=frac * amaxl: (LogisticRegression(X, yl, "l1", a), "log", X, yl, a)))
+    return out
+
+
+def extended_cases():
+    """The issue's further rows: dense iid and Toeplitz-correlated 1000 x 5000, an rcv1-like sparse design,
+    alpha_max / 1000 on the LIBSVM sets, and a 20-alpha Lasso path with warm starts."""
+    from numopt.problems import Lasso
+    out = []
+    X, y = iid()
+    out += design_cases("iid 1000x5000", X, y, (0.1, 0.01))
+    for rho in (0.6, 0.9):
+        X, y = correlated(1000, 5000, rho=rho)
+        out += design_cases(f"toeplitz 1000x5000 rho={rho}", X, y, (0.1, 0.01))
+    X, y = rcv1_like(*RCV1)
+    out += design_cases(f"rcv1-like {X.shape[0]}x{X.shape[1]} d=0.2%", X, y, (0.1, 0.01))
+    for name in ["heart_scale", "breast-cancer_scale", "german.numer", "a9a.t", "w8a"]:
+        X, y = load(name)
+        amax = np.max(np.abs(X.T @ y)) / X.shape[0]
+        out.append((f"lasso {name} 0.001amax", lambda X=X, y=y, a=1e-3 * amax: (Lasso(X, y, a), "lasso", X, y, a)))
+    for name, (X, y) in (("a9a.t", load("a9a.t")), ("iid 1000x5000", iid())):
+        amax = np.max(np.abs(X.T @ y)) / X.shape[0]
+        alphas = amax * np.geomspace(1.0, 0.01, 21)[1:]
+        out.append((f"lasso path {name} 20 alphas to 0.01amax",
+                    lambda X=X, y=y, al=alphas: (PathProblem([Lasso(X, y, a) for a in al]), "path", X, y, al)))
+    return out
+
+
+#: the rcv1-like design's (rows, columns, density); --rcv1 changes it
+RCV1 = (20000, 50000, 0.002)
+
+
 def cases(quick):
     from numopt.problems import Lasso, LogisticRegression
     out = []
@@ -186,22 +309,35 @@ def cases(quick):
 
 
 def main(argv=None):
+    global GAP, RCV1
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--quick", action="store_true", help="small cases only")
     ap.add_argument("--only", default="", help="run the cases whose label contains this string")
+    ap.add_argument("--no-plain", action="store_true", help="skip the plain-engine column (slow)")
+    ap.add_argument("--extended", action="store_true",
+                    help="the further rows (dense iid / Toeplitz 1000x5000, rcv1-like, 0.001 alpha_max, paths)")
+    ap.add_argument("--gap", type=float, default=GAP, help="target duality gap (default 1e-6)")
+    ap.add_argument("--rcv1", default="20000,50000,0.002", help="rcv1-like design: rows,columns,density")
     args = ap.parse_args(argv)
     print(f"load average at start: {os.getloadavg()}", flush=True)
+    GAP = args.gap
+    n, p, d = args.rcv1.split(",")
+    RCV1 = (int(n), int(p), float(d))
+    print(f"target gap {GAP:g}", flush=True)
     rows = []
-    for label, build in cases(args.quick):
-        if args.only and args.only not in label:
+    for label, build in (extended_cases() if args.extended else cases(args.quick)):
+        if args.only and not any(o in label for o in args.only.split("|")):
             continue
         problem, kind, X, y, alpha = build()
-        tools = numopt_tools(problem)
-        tools.update((lasso_tools if kind == "lasso" else logistic_tools)(X, y, alpha))
+        if kind == "path":
+            tools = path_tools(X, y, alpha, problem.problems)
+        else:
+            tools = numopt_tools(problem, plain=not args.no_plain)
+            tools.update((lasso_tools if kind == "lasso" else logistic_tools)(X, y, alpha))
         run_case(label, problem, tools, args.repeat, rows)
     print(f"load average at end: {os.getloadavg()}")
-    print("\n| problem | solver | time to gap 1e-6 (s) | gap reached | tol used | time / best reference |")
+    print(f"\n| problem | solver | time to gap {GAP:g} (s) | gap reached | tol used | time / best reference |")
     print("|---|---|---|---|---|---|")
     for label, name, t, gap, tol, ratio in rows:
         ts = f"{t:.4f}" if np.isfinite(t) else f"not reached (gap {gap:.1e})"

@@ -44,3 +44,27 @@ def delta(loss, z, y, dz):
     if loss == 0:
         return _quadratic.delta(z, y, dz)
     return _logistic.delta(z, y, dz)
+
+
+@njit
+def deriv_curv(loss, z, y):
+    """``(phi'(z, y), phi''(z, y))`` in one evaluation (one sigmoid for the logistic loss)."""
+    if loss == 0:
+        return _quadratic.deriv_curv(z, y)
+    return _logistic.deriv_curv(z, y)
+
+
+@njit
+def dual_term(loss, r, y, N, s):
+    """Sample term of ``N D(-s rho / N)`` (see the datafit modules)."""
+    if loss == 0:
+        return _quadratic.dual_term(r, y, N, s)
+    return _logistic.dual_term(r, y, N, s)
+
+
+@njit
+def value_deriv(loss, z, y):
+    """``(phi(z, y), phi'(z, y))`` in one evaluation."""
+    if loss == 0:
+        return _quadratic.value_deriv(z, y)
+    return _logistic.value_deriv(z, y)

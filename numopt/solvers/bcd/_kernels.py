@@ -1,8 +1,10 @@
 r"""numba kernels of block coordinate descent (Nutini, Laradji & Schmidt, JMLR 2022).
 
-Everything per iteration happens here: gradient bookkeeping, greedy block selection,
-block updates and the forest (message-passing) solves. Module-level functions over arrays
-and scalars, updating arrays in place.
+Everything per iteration of the plain engine happens here: gradient bookkeeping, block
+updates and the batch loop (:func:`run_batch`). The selection-rule scores and top-k selection
+live in :mod:`._rules`, the forest (message-passing) solves and colourings in :mod:`._forest`,
+the separable term's scalars in :mod:`._penalty`. Module-level functions
+over arrays and scalars, updating arrays in place.
 
 Problem encoding (``kind``), with the matrix in CSC form ``(indptr, indices, data)``:
 
@@ -28,6 +30,9 @@ import numpy as np
 from ..._jit import njit
 from ...linesearch_kernels import armijo_accepts
 from ._logistic import _sigmoid          # the one overflow-safe logistic function of the family
+from ._forest import forest_solve, greedy_forest
+from ._penalty import _prox, _regval
+from ._rules import _block_score, _topk, _topk_mask, coord_scores
 
 # ----------------------------------------------------------------------------------------
 # scalar helpers
@@ -57,61 +62,6 @@ def _curv(kind, zi, yi, exact):
         s = _sigmoid(yi * zi)
         return s * (1.0 - s)
     return 0.25
-
-
-@njit
-def _prox(v, thr, reg):
-    if reg == 0:
-        return v
-    if reg == 1:
-        if v > thr:
-            return v - thr
-        if v < -thr:
-            return v + thr
-        return 0.0
-    return max(v - thr, 0.0)
-
-
-@njit
-def _regval(xi, alpha, reg):
-    if reg == 0:
-        return 0.0
-    if reg == 1:
-        return alpha * abs(xi)
-    return alpha * xi
-
-
-@njit
-def _min_norm_subgrad(gi, xi, alpha, reg):
-    """The minimum-norm element of ``grad_i f + partial r(x_i)`` (GS-s)."""
-    if reg == 0:
-        return gi
-    if reg == 1:
-        if xi > 0.0:
-            return gi + alpha
-        if xi < 0.0:
-            return gi - alpha
-        if gi > alpha:
-            return gi - alpha
-        if gi < -alpha:
-            return gi + alpha
-        return 0.0
-    gg = gi + alpha
-    if xi > 0.0:
-        return gg
-    return min(gg, 0.0)
-
-
-@njit
-def _gsq_score(gi, xi, L, alpha, reg):
-    """Decrease of the prox-linear model ``g d + L/2 d^2 + r(x+d) - r(x)`` (GS-q)."""
-    d = _prox(xi - gi / L, alpha / L, reg) - xi
-    xn = xi + d
-    if reg == 2 or (reg == 1 and ((xi > 0.0 and xn >= 0.0) or (xi < 0.0 and xn <= 0.0))):
-        # r is linear between x and x + d: fold it into the slope (no cancellation)
-        sl = gi + (-alpha if (reg == 1 and xi < 0.0) else alpha)
-        return -d * (sl + 0.5 * L * d)
-    return -(gi * d + 0.5 * L * d * d + _regval(xn, alpha, reg) - _regval(xi, alpha, reg))
 
 
 # ----------------------------------------------------------------------------------------
@@ -428,137 +378,8 @@ def block_qp(H, gb, xb, m, alpha, reg, d, Hd, maxsweep, tol):
         d[a] = d[a] - xb[a]     # exact: a coordinate set to 0 gives x_b + d == 0 exactly
 
 
-@njit
-def forest_solve(indptr, indices, data, blk, m, rhs, pos, z, order, parent, pw, diag, c):
-    """Solve ``A_bb z = rhs`` in ``O(|b| + nnz)`` when the graph of ``A_bb`` is a forest.
-
-    Gaussian elimination leaves-to-root in breadth-first order, then back substitution
-    (the two passes of Gaussian belief propagation on a tree). ``pos`` (size ``p``) is -1 on
-    entry and exit. Returns False (and leaves ``z`` unspecified) if a cycle is found.
-    """
-    for a in range(m):
-        pos[blk[a]] = a
-    for a in range(m):
-        parent[a] = -2          # unvisited
-        diag[a] = 0.0
-        c[a] = rhs[a]
-        j = blk[a]
-        for k in range(indptr[j], indptr[j + 1]):
-            if indices[k] == j:
-                diag[a] += data[k]
-    ok = True
-    head = 0
-    tail = 0
-    for r in range(m):
-        if parent[r] != -2:
-            continue
-        parent[r] = -1
-        pw[r] = 0.0
-        order[tail] = r
-        tail += 1
-        while head < tail:
-            v = order[head]
-            head += 1
-            jv = blk[v]
-            for k in range(indptr[jv], indptr[jv + 1]):
-                u = pos[indices[k]]
-                if u < 0 or u == v:
-                    continue
-                if parent[u] == -2:
-                    parent[u] = v
-                    pw[u] = data[k]
-                    order[tail] = u
-                    tail += 1
-                elif parent[v] != u:
-                    ok = False      # a non-tree edge: the block is not a forest
-    for a in range(m):
-        pos[blk[a]] = -1
-    if not ok:
-        return False
-    for t in range(m - 1, -1, -1):
-        v = order[t]
-        pv = parent[v]
-        if pv >= 0:
-            w = pw[v] / diag[v]
-            diag[pv] -= pw[v] * w
-            c[pv] -= w * c[v]
-    for t in range(m):
-        v = order[t]
-        pv = parent[v]
-        if pv < 0:
-            z[v] = c[v] / diag[v]
-        else:
-            z[v] = (c[v] - pw[v] * z[pv]) / diag[v]
-    return True
-
-
 # ----------------------------------------------------------------------------------------
 # selection
-
-
-@njit
-def _better(scores, a, b):
-    """``a`` ranks before ``b``: larger score, ties by smaller index."""
-    return scores[a] > scores[b] or (scores[a] == scores[b] and a < b)
-
-
-@njit
-def _sift_down(heap, k, i, scores):
-    # min-heap on the ranking: the root is the worst of the kept entries
-    while True:
-        c = 2 * i + 1
-        if c >= k:
-            return
-        if c + 1 < k and _better(scores, heap[c], heap[c + 1]):
-            c += 1
-        if _better(scores, heap[i], heap[c]):
-            heap[i], heap[c] = heap[c], heap[i]
-            i = c
-        else:
-            return
-
-
-@njit
-def _topk(scores, k, out):
-    """Indices of the ``k`` largest scores (ties by index) into ``out``, best first; returns ``k``.
-
-    ``O(p log k)`` with a bounded heap (``O(p)`` for ``k = 1``), not a full sort.
-    """
-    p = scores.size
-    if k == 1:
-        b = 0
-        for j in range(1, p):
-            if scores[j] > scores[b]:
-                b = j
-        out[0] = b
-        return 1
-    heap = np.empty(k, dtype=np.int64)
-    for a in range(k):
-        heap[a] = a
-    for i in range(k // 2 - 1, -1, -1):
-        _sift_down(heap, k, i, scores)
-    for j in range(k, p):
-        if _better(scores, j, heap[0]):
-            heap[0] = j
-            _sift_down(heap, k, 0, scores)
-    for a in range(k):           # insertion sort of the k kept entries, best first
-        v = heap[a]
-        b = a - 1
-        while b >= 0 and _better(scores, v, out[b]):
-            out[b + 1] = out[b]
-            b -= 1
-        out[b + 1] = v
-    return k
-
-
-@njit
-def _topk_mask(scores, k, out):
-    """``_topk``, then overwrite ``scores`` with the 0/1 indicator of the chosen entries."""
-    _topk(scores, k, out)
-    for j in range(scores.size):
-        scores[j] = 0.0
-    for a in range(k):
-        scores[out[a]] = 1.0
 
 
 @njit
@@ -612,96 +433,6 @@ def _iht(kind, indptr, indices, data, y, invN, l2, aux, g, Lc, Lglob, tau, out, 
             break
     for i in range(zwork.size):
         zwork[i] = 0.0              # shared workspace: must be zero on exit
-
-
-@njit
-def coord_scores(rule, g, x, Lc, dg, alpha, reg, scores):
-    """Per-coordinate greedy scores for variable blocks (GS, GSL, GSD; GS-q when ``reg > 0``)."""
-    for j in range(g.size):
-        if rule == 6:
-            scores[j] = _gsq_score(g[j], x[j], Lc[j], alpha, reg) if Lc[j] > 0 else 0.0
-            continue
-        s = _min_norm_subgrad(g[j], x[j], alpha, reg)
-        s = s * s
-        if rule == 4:
-            s = s / dg[j] if dg[j] > 0 else 0.0
-        elif rule == 5:
-            s = s / Lc[j] if Lc[j] > 0 else 0.0
-        scores[j] = s
-
-
-@njit
-def _block_score(rule, b, bptr, bidx, g, x, Lb, Lc, Hinv, alpha, reg):
-    s = 0.0
-    L = Lb[b]
-    if rule == 6 and reg == 0:
-        m = bptr[b + 1] - bptr[b]
-        for a in range(m):
-            ga = g[bidx[bptr[b] + a]]
-            for c in range(m):
-                s += ga * Hinv[b, a, c] * g[bidx[bptr[b] + c]]
-        return s
-    for t in range(bptr[b], bptr[b + 1]):
-        j = bidx[t]
-        if rule == 6:
-            s += _gsq_score(g[j], x[j], L, alpha, reg) if L > 0 else 0.0
-            continue
-        v = _min_norm_subgrad(g[j], x[j], alpha, reg)
-        v = v * v
-        if rule == 5:
-            v = v / Lc[j] if Lc[j] > 0 else 0.0
-        s += v
-    if rule == 4:
-        s = s / L if L > 0 else 0.0
-    return s
-
-
-@njit
-def _distinct_roots(v, indptr, indices, member, label, uf, roots):
-    """Union-find roots of the neighbours ``u`` of ``v`` with ``member[u] == label`` into ``roots``.
-
-    Returns how many, or -1 if two lie in the same tree (adding ``v`` would close a cycle).
-    """
-    cnt = 0
-    for k in range(indptr[v], indptr[v + 1]):
-        u = indices[k]
-        if u == v or member[u] != label:
-            continue
-        r = u
-        while uf[r] != r:
-            uf[r] = uf[uf[r]]       # path halving
-            r = uf[r]
-        for q in range(cnt):
-            if roots[q] == r:
-                return -1
-        roots[cnt] = r
-        cnt += 1
-    return cnt
-
-
-@njit
-def greedy_forest(scores, indptr, indices, order_buf, uf, sel, out):
-    """Variable forest block: scan coordinates by decreasing score, keep ``v`` if its selected
-    neighbours lie in pairwise distinct trees (union-find), so the block's graph stays a forest."""
-    p = scores.size
-    idx = np.argsort(-scores, kind="mergesort")
-    for j in range(p):
-        uf[j] = j
-        sel[j] = 0
-    m = 0
-    for t in range(p):
-        v = idx[t]
-        if scores[v] <= 0.0:
-            break
-        cnt = _distinct_roots(v, indptr, indices, sel, 1, uf, order_buf)
-        if cnt < 0:
-            continue
-        sel[v] = 1
-        for q in range(cnt):
-            uf[order_buf[q]] = v
-        out[m] = v
-        m += 1
-    return m
 
 
 # ----------------------------------------------------------------------------------------
@@ -980,49 +711,3 @@ def run_batch(prob, blocks, it, n_iter, cyc, seed, trace):
             trace[it] = objective(kind, y, invN, l2, x, aux, alpha, reg)
     stats[0] = cyc
     return cyc
-
-
-# ----------------------------------------------------------------------------------------
-# partitions over a graph
-
-
-@njit
-def forest_colouring(order, indptr, indices, max_forests):
-    """Greedy partition of the nodes into forests: each node (in ``order``) joins the first
-    forest in which its already-assigned neighbours lie in pairwise distinct trees."""
-    p = order.size
-    uf = np.empty((max_forests, p), dtype=np.int64)
-    for f in range(max_forests):
-        for j in range(p):
-            uf[f, j] = j
-    colour = np.full(p, -1, dtype=np.int64)
-    roots = np.empty(p, dtype=np.int64)
-    for t in range(p):
-        v = order[t]
-        for f in range(max_forests):
-            cnt = _distinct_roots(v, indptr, indices, colour, f, uf[f], roots)
-            if cnt >= 0:
-                colour[v] = f
-                for q in range(cnt):
-                    uf[f, roots[q]] = v
-                break
-    return colour
-
-
-@njit
-def independent_colouring(order, indptr, indices):
-    """Greedy colouring into independent sets (the "red-black" partition for a bipartite graph)."""
-    p = order.size
-    colour = np.full(p, -1, dtype=np.int64)
-    used = np.full(p + 1, -1, dtype=np.int64)
-    for t in range(p):
-        v = order[t]
-        for k in range(indptr[v], indptr[v + 1]):
-            u = indices[k]
-            if u != v and colour[u] >= 0:
-                used[colour[u]] = v
-        c = 0
-        while used[c] == v:
-            c += 1
-        colour[v] = c
-    return colour

@@ -44,6 +44,39 @@ def curvature(z, y):
 
 
 @njit
+def value_deriv(z, y):
+    """``(phi(z, y), phi'(z, y))`` from one exponential."""
+    t = -y * z
+    e = np.exp(-abs(t))
+    if t >= 0.0:
+        return t + np.log1p(e), -y / (1.0 + e)
+    return np.log1p(e), -y * e / (1.0 + e)
+
+
+@njit
+def deriv_curv(z, y):
+    """``(phi'(z, y), phi''(z, y))`` from one sigmoid."""
+    s = _sigmoid(y * z)
+    return -y * (1.0 - s), s * (1.0 - s)
+
+
+@njit
+def _xlogx(t):
+    return t * np.log(t) if t > 0.0 else 0.0
+
+
+@njit
+def dual_term(r, y, N, s):
+    """Sample ``i``'s term of ``N D(theta)`` at ``theta = -s r / N``: ``-H(t)`` with
+    ``t = -s y r`` (``= s sigmoid(-y z)`` in ``[0, 1]``); ``-inf`` outside the domain."""
+    t = -s * y * r
+    if not (t >= -1e-15 and t <= 1.0 + 1e-15):
+        return -np.inf
+    t = min(max(t, 0.0), 1.0)
+    return -(_xlogx(t) + _xlogx(1.0 - t))
+
+
+@njit
 def delta(z, y, dz):
     """``phi(z + dz, y) - phi(z, y)`` without cancellation.
 

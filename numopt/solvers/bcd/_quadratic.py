@@ -38,6 +38,26 @@ def curvature(z, y):
 
 
 @njit
+def value_deriv(z, y):
+    r = z - y
+    return 0.5 * r * r, r
+
+
+@njit
+def deriv_curv(z, y):
+    """``(phi'(z, y), phi''(z, y))`` together."""
+    return z - y, 1.0
+
+
+@njit
+def dual_term(r, y, N, s):
+    """Sample ``i``'s term of ``N D(theta)`` at ``theta = -s r / N`` (``r = rho_i``):
+    ``y^2 / 2 - (y + s r)^2 / 2`` (so ``D = (1/N) sum_i dual_term``)."""
+    d = y + s * r
+    return 0.5 * y * y - 0.5 * d * d
+
+
+@njit
 def delta(z, y, dz):
     """``phi(z + dz, y) - phi(z, y)`` without cancellation (exact up to one rounding per term)."""
     return dz * (z - y + 0.5 * dz)

@@ -66,7 +66,7 @@ def fixed_partition(kind: str, p: int, tau: int, Lc: np.ndarray):
 
 def graph_partition(kind: str, A, Lc: np.ndarray):
     """Forest (``"forest"``) or independent-set (``"redblack"``) partition of the graph of ``A``."""
-    from . import _kernels as K
+    from . import _forest as K
     order = np.argsort(-Lc, kind="stable").astype(np.int64)
     if kind == "forest":
         deg = np.diff(A.indptr)
