@@ -129,3 +129,253 @@ def ruiz_equilibrate(iters, Pp, Pi, Px, Ap, Ai, Ax, D, E):
                 Px[k] *= nx[Pi[k]] * dj
             for k in range(Ap[j], Ap[j + 1]):
                 Ax[k] *= nz[Ai[k]] * dj
+
+
+# -- raw-CSC setup and termination kernels (no scipy.sparse object on the per-solve path) ------
+
+@njit
+def kkt_upper(n, m, Pp, Pi, Px, Ap, Ai, Ax, sigma):
+    r"""The upper triangle of ``[[P + sigma I, A^T], [A, -I]]`` in CSC (rows sorted in every column).
+
+    ``P`` (CSC, sorted rows, symmetric: only its entries ``i <= j`` are read) and ``A`` (CSC,
+    ``m x n``, sorted rows). Column ``j < n``: the upper part of ``P[:, j]`` with ``sigma``
+    added on the diagonal (a diagonal entry is created when ``P`` has none); column ``n + i``:
+    row ``i`` of ``A`` (column indices as rows), then the diagonal ``-1`` (overwritten with
+    ``-1/R_i`` by the caller). Returns ``(Kp, Ki, Kx, rdiag)``, ``rdiag[i]`` the position of the
+    diagonal entry of column ``n + i``.
+    """
+    nnzA = Ap[n]
+    cnt = np.zeros(n + m, dtype=np.int64)
+    for j in range(n):
+        c = 0
+        for k in range(Pp[j], Pp[j + 1]):
+            if Pi[k] < j:
+                c += 1
+        cnt[j] = c + 1
+    for k in range(nnzA):
+        cnt[n + Ai[k]] += 1
+    for i in range(m):
+        cnt[n + i] += 1
+    Kp = np.zeros(n + m + 1, dtype=np.int64)
+    for j in range(n + m):
+        Kp[j + 1] = Kp[j] + cnt[j]
+    nnz = Kp[n + m]
+    Ki = np.empty(nnz, dtype=np.int64)
+    Kx = np.empty(nnz)
+    for j in range(n):
+        pos = Kp[j]
+        d = sigma
+        for k in range(Pp[j], Pp[j + 1]):
+            r = Pi[k]
+            if r < j:
+                Ki[pos] = r
+                Kx[pos] = Px[k]
+                pos += 1
+            elif r == j:
+                d += Px[k]
+        Ki[pos] = j
+        Kx[pos] = d
+    nxt = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        nxt[i] = Kp[n + i]
+    for j in range(n):                   # columns of A in increasing j: each row segment sorted
+        for k in range(Ap[j], Ap[j + 1]):
+            r = Ai[k]
+            Ki[nxt[r]] = j
+            Kx[nxt[r]] = Ax[k]
+            nxt[r] += 1
+    rdiag = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        Ki[nxt[i]] = n + i
+        Kx[nxt[i]] = -1.0
+        rdiag[i] = nxt[i]
+    return Kp, Ki, Kx, rdiag
+
+
+@njit
+def csc_matvec(Mp, Mi, Mx, v, out):
+    """``out = M v`` for a CSC ``M`` (``out`` overwritten)."""
+    for i in range(out.shape[0]):
+        out[i] = 0.0
+    for j in range(v.shape[0]):
+        vj = v[j]
+        if vj != 0.0:
+            for k in range(Mp[j], Mp[j + 1]):
+                out[Mi[k]] += Mx[k] * vj
+
+
+@njit
+def csc_rmatvec(Mp, Mi, Mx, v, out):
+    """``out = M^T v`` for a CSC ``M`` (``out`` overwritten)."""
+    for j in range(out.shape[0]):
+        s = 0.0
+        for k in range(Mp[j], Mp[j + 1]):
+            s += Mx[k] * v[Mi[k]]
+        out[j] = s
+
+
+@njit
+def qp_check(x, z, y, Pp, Pi, Px, Ap, Ai, Ax, q, q0, l0, u0, D, E, cost, wm, wn, wn2):
+    r"""OSQP's termination quantities at the scaled iterate ``(x, z, y)`` in one pass.
+
+    Returns ``(r, s, r_scale, s_scale, gap, gap_scale, rs, ss, rs_scale, ss_scale)``: the unscaled
+    residuals ``|A x - z|_inf``, ``|P x + q + A^T y|_inf`` and their scales (the norms of their
+    terms), the duality gap ``|x'Px + q'x + S(y)|`` with ``S(y) = u' max(y, 0) + l' min(y, 0)``
+    over the finite bounds and its scale ``max(|x'Px|, |q'x|, |S(y)|)``, and the same residuals
+    and scales of the *scaled* problem (OSQP's ``compute_rho_estimate`` reads those).
+    ``wm`` (length ``m``), ``wn``, ``wn2`` (length ``n``) are scratch.
+    """
+    n = x.shape[0]
+    m = z.shape[0]
+    csc_matvec(Ap, Ai, Ax, x, wm)            # A_s x
+    csc_matvec(Pp, Pi, Px, x, wn)            # P_s x
+    csc_rmatvec(Ap, Ai, Ax, y, wn2)          # A_s^T y
+    r = 0.0
+    r_scale = 0.0
+    rs = 0.0
+    rs_scale = 0.0
+    support = 0.0
+    for i in range(m):
+        a = wm[i]
+        zi = z[i]
+        v = abs(a - zi)
+        if v > rs:
+            rs = v
+        v = max(abs(a), abs(zi))
+        if v > rs_scale:
+            rs_scale = v
+        e = E[i]
+        v = abs(a - zi) / e
+        if v > r:
+            r = v
+        v = max(abs(a), abs(zi)) / e
+        if v > r_scale:
+            r_scale = v
+        yu = e * y[i] / cost
+        if yu > 0.0:
+            if u0[i] < np.inf:
+                support += u0[i] * yu
+        elif yu < 0.0:
+            if l0[i] > -np.inf:
+                support += l0[i] * yu
+    s = 0.0
+    s_scale = 0.0
+    ss = 0.0
+    ss_scale = 0.0
+    xPx = 0.0
+    qx = 0.0
+    for j in range(n):
+        px = wn[j]
+        aty = wn2[j]
+        v = abs(px + q[j] + aty)
+        if v > ss:
+            ss = v
+        v = max(abs(px), abs(q[j]), abs(aty))
+        if v > ss_scale:
+            ss_scale = v
+        cd = cost * D[j]
+        pu = px / cd
+        au = aty / cd
+        v = abs(pu + q0[j] + au)
+        if v > s:
+            s = v
+        v = max(abs(pu), abs(q0[j]), abs(au))
+        if v > s_scale:
+            s_scale = v
+        xu = D[j] * x[j]
+        xPx += xu * pu
+        qx += q0[j] * xu
+    gap = abs(xPx + qx + support)
+    gap_scale = max(abs(xPx), abs(qx), abs(support))
+    return r, s, r_scale, s_scale, gap, gap_scale, rs, ss, rs_scale, ss_scale
+
+
+@njit
+def qp_objective(x, Pp, Pi, Px, q, cost, wn):
+    """The unscaled objective ``1/2 x'P x + q'x`` from the scaled ``x`` (``(1/2 x'P_s x + q_s'x) / c``)."""
+    csc_matvec(Pp, Pi, Px, x, wn)
+    f = 0.0
+    for j in range(x.shape[0]):
+        f += x[j] * (0.5 * wn[j] + q[j])
+    return f / cost
+
+
+@njit
+def qp_detect(dZx, dYz, Pp, Pi, Px, Ap, Ai, Ax, q0, l0, u0, D, E, cost, eps_prim_inf, eps_dual_inf,
+              dy, wm, wn):
+    r"""OSQP's infeasibility tests on the scaled iterate differences ``dZx = x^{k+1} - x^k`` and
+    ``dYz = y^{k+1} - y^k``. Returns ``1`` (primal infeasible: ``dy`` holds the unscaled
+    certificate, not normalized), ``2`` (dual infeasible: ``wn`` holds the unscaled ``dx``) or
+    ``0``.
+
+    Primal: ``dy = E dY / c`` projected on the polar of the recession cone of ``[l, u]``,
+    ``|A'dy|_inf <= eps |dy|_inf`` and ``u'max(dy, 0) + l'min(dy, 0) < 0``. Dual: ``dx = D dX``,
+    ``q'dx < -eps |dx|``, ``|P dx|_inf <= eps |dx|`` and ``A dx`` in the recession cone of
+    ``[l, u]`` up to ``eps |dx|``.
+    """
+    n = dZx.shape[0]
+    m = dYz.shape[0]
+    ndy = 0.0
+    support = 0.0
+    for i in range(m):
+        v = E[i] * dYz[i] / cost
+        if v > 0.0 and not u0[i] < np.inf:
+            v = 0.0
+        if v < 0.0 and not l0[i] > -np.inf:
+            v = 0.0
+        dy[i] = v
+        if abs(v) > ndy:
+            ndy = abs(v)
+        if v > 0.0:
+            support += u0[i] * v
+        elif v < 0.0:
+            support += l0[i] * v
+    if ndy > 1e-30 and support < 0.0:
+        for i in range(m):
+            wm[i] = dy[i] / E[i]
+        ok = True
+        lim = eps_prim_inf * ndy
+        for j in range(n):                   # A0' dy = D^{-1} A_s' E^{-1} dy
+            s = 0.0
+            for k in range(Ap[j], Ap[j + 1]):
+                s += Ax[k] * wm[Ai[k]]
+            if abs(s / D[j]) >= lim:
+                ok = False
+                break
+        if ok:
+            return 1
+    ndx = 0.0
+    qdx = 0.0
+    for j in range(n):
+        v = D[j] * dZx[j]
+        wn[j] = v
+        if abs(v) > ndx:
+            ndx = abs(v)
+        qdx += q0[j] * v
+    if ndx <= 1e-30:
+        return 0
+    eps = eps_dual_inf * ndx
+    if not qdx < -eps:
+        return 0
+    # P0 dx = P_s dZx / (c D), A0 dx = A_s dZx / E
+    for i in range(m):
+        wm[i] = 0.0
+    for j in range(n):
+        vj = dZx[j]
+        if vj != 0.0:
+            for k in range(Ap[j], Ap[j + 1]):
+                wm[Ai[k]] += Ax[k] * vj
+    for i in range(m):
+        a = wm[i] / E[i]
+        if u0[i] < np.inf and a > eps:
+            return 0
+        if l0[i] > -np.inf and a < -eps:
+            return 0
+    for j in range(n):
+        s = 0.0
+        for k in range(Pp[j], Pp[j + 1]):
+            s += Px[k] * dZx[Pi[k]]        # P symmetric: column j of P = row j
+        if abs(s / (cost * D[j])) >= eps:
+            return 0
+    return 2
+

@@ -79,6 +79,8 @@ class Splitting:
     default_rho = 1.0
     #: termination-check period when the option ``check_every`` is not set
     default_check_every = 1
+    #: penalty-adaptation period when the option ``adaptive_rho_interval`` is not set
+    default_rho_interval = 25
     #: whether the QP-only options (:data:`QP_ONLY_OPTIONS`) apply
     accepts_qp_options = False
     #: ``True`` when the splitting runs blocks of iterations in one call (:meth:`run`)
@@ -172,7 +174,8 @@ class ADMMOptions(DriverOptions):
     alpha: float = opt(1.6, "Over-relaxation parameter in (0, 2) (1: plain ADMM).", kind=(int, float))
     adaptive_rho: str = opt("osqp", "Penalty adaptation: 'osqp' (ratio rule), 'balance' (residual "
                             "balancing, mu=10, tau=2) or 'none'.", kind=str)
-    adaptive_rho_interval: int = opt(25, "Iterations between penalty updates.", kind=int)
+    adaptive_rho_interval: int | None = opt(None, "Iterations between penalty updates (default: 50 for QPs, "
+                                            "OSQP 1.x's fixed interval; 25 otherwise).", kind=int)
     adaptive_rho_tolerance: float = opt(5.0, "Adopt a new penalty only if it differs by more than this "
                                         "factor (each adoption refactors).", kind=(int, float))
     adaptive_rho_max: int = opt(50, "Maximum number of penalty changes (then rho stays fixed, which "
@@ -444,11 +447,14 @@ class ADMMEngine(Solver):
         if k >= options.maxiter:
             new.status = Status.MAXITER
             return new
-        interval = options.adaptive_rho_interval
+        interval = options.adaptive_rho_interval or sp_.default_rho_interval
         due = (k // interval) > ((k - nblock) // interval) if nblock > 1 else k % interval == 0
         if options.adaptive_rho != "none" and due and state.rho_updates < options.adaptive_rho_max:
-            rho_new = self._new_rho(state.rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options,
-                                        self._rho_scale)
+            # a splitting may give the residuals and scales its penalty rule reads (OSQP: those
+            # of the scaled problem, ``QPSplitting.last_rho_terms``)
+            rr, ss_, rrs, sss = getattr(sp_, "last_rho_terms", None) or (r, s, r_scale, s_scale)
+            rho_new = self._new_rho(state.rho, rr, ss_, rrs, sss, eps_pri, eps_dual, options,
+                                    self._rho_scale)
             if rho_new is not None:
                 pen_new = sp_.penalty(rho_new)
                 new.u = new.u * (pen / pen_new)

@@ -70,15 +70,19 @@ def _csc(M):
 class _KKT:
     """QDLDL factorizations of ``[[P + sigma I, A^T], [A, -diag(1/R)]]``, one per penalty.
 
-    The first factorization computes the AMD ordering and the symbolic factorization; a new
-    penalty only refactors numerically (``update``). Factors are kept for the last
-    ``maxsize`` penalties, as raw arrays for the numba kernels.
+    The upper triangle is assembled once from the raw CSC arrays (:func:`._kernels.kkt_upper`)
+    into one ``csc_matrix`` whose diagonal entries ``-1/R`` are overwritten in place for a new
+    penalty (no scipy construction per factorization). The first factorization computes the
+    AMD ordering and the symbolic factorization; a new penalty only refactors numerically
+    (``update``). Factors are kept for the last ``maxsize`` penalties, as raw arrays for the
+    numba kernels.
     """
 
-    def __init__(self, P, A, sigma, maxsize=3):
-        n = P.shape[0]
-        self.n, self.m = n, A.shape[0]
-        self._pattern = _upper_kkt(P, A.tocsr(), sigma)
+    def __init__(self, n, m, Pp, Pi, Px, Ap, Ai, Ax, sigma, maxsize=3):
+        from ._kernels import kkt_upper
+        self.n, self.m = n, m
+        Kp, Ki, Kx, self.rdiag = kkt_upper(n, m, Pp, Pi, Px, Ap, Ai, Ax, float(sigma))
+        self.K = sp.csc_matrix((Kx, Ki, Kp), shape=(n + m, n + m))
         self.solver = None
         self.cache: dict = {}
         self.order: list = []
@@ -86,7 +90,10 @@ class _KKT:
         self.nfactor = 0
 
     def _matrix(self, R):
-        return self._pattern(-1.0 / R)
+        """The upper triangle of the KKT matrix for the penalty ``R`` (a copy)."""
+        K = self.K.copy()
+        K.data[self.rdiag] = -1.0 / R
+        return K
 
     def factors(self, key, R):
         """``(Lp, Li, Lx, Dinv, perm)`` for the penalty vector ``R`` (cached under ``key``)."""
@@ -94,7 +101,8 @@ class _KKT:
         if f is not None:
             return f
         import qdldl
-        K = self._matrix(R)
+        K = self.K
+        K.data[self.rdiag] = -1.0 / R
         try:
             if self.solver is None:
                 self.solver = qdldl.Solver(K, upper=True)
@@ -109,7 +117,8 @@ class _KKT:
             raise np.linalg.LinAlgError(
                 f"the KKT matrix is not quasi-definite ({npos} positive pivots, expected {self.n}): "
                 "P is not positive semidefinite")
-        L = L.tocsc()
+        if L.format != "csc":
+            L = L.tocsc()
         # unsigned indices: numba then skips the negative-index wraparound test on every
         # access, which halves the time of the triangular solves (0.73 -> 0.38 ms, nnz(L) = 31k)
         f = (L.indptr.astype(np.uint64), L.indices.astype(np.uint64), L.data.astype(np.float64),
@@ -121,15 +130,27 @@ class _KKT:
         return f
 
 
+def _canonical_csc(M):
+    """``M`` as CSC with sorted, summed indices and float64 data (no copy when it already is)."""
+    M = M.tocsc() if sp.issparse(M) else sp.csc_matrix(np.asarray(M, dtype=float))
+    if not M.has_canonical_format:
+        M = M.copy()
+        M.sum_duplicates()
+    return M
+
+
 class QPSplitting(Splitting):
     norm = "inf"
     default_rho = 0.1
     default_check_every = 25
+    #: OSQP 1.x's default rho-adaptation period (OSQP_ADAPTIVE_RHO_INTERVAL, iteration based)
+    default_rho_interval = 50
     accepts_qp_options = True
     fused = True
 
     def __init__(self, qp, sigma=None, scaling=None, eps_prim_inf=None, eps_dual_inf=None, polish=None,
                  polish_refine_iter=None, delta=None):
+        from ._kernels import ruiz_equilibrate
         d = QP_DEFAULTS
         self.sigma = float(d["sigma"] if sigma is None else sigma)
         scaling = int(d["scaling"] if scaling is None else scaling)
@@ -140,29 +161,52 @@ class QPSplitting(Splitting):
         self.delta = float(d["delta"] if delta is None else delta)
         self.qp = qp
         self.P0, self.q0, self.A0, self.l0, self.u0 = qp.P, qp.q, qp.A, qp.l, qp.u
-        self.n, self.m = qp.n, qp.A.shape[0]
+        n, m = qp.n, qp.A.shape[0]
+        self.n, self.m = n, m
         self.eq = (self.u0 - self.l0) < 1e-4
         self.free = np.isinf(self.l0) & np.isinf(self.u0)
-        self.D, self.E, self.P, self.Am = _ruiz(_csc(qp.P), _csc(qp.A), scaling)
-        self.cost = _cost_scale(self.P, self.D * qp.q) if scaling else 1.0
+        # raw CSC arrays of the scaled data: the setup, the checks and the kernels never build a
+        # scipy.sparse object (each costs 10-30 us of format checks); the scipy views
+        # (``P``, ``Am``, ...) are built on first access only (polishing, the generic path)
+        Pc, Ac = _canonical_csc(qp.P), _canonical_csc(qp.A)
+        self.Pp, self.Pi = Pc.indptr, Pc.indices
+        self.Ap, self.Ai = Ac.indptr, Ac.indices
+        Px = np.array(Pc.data, dtype=np.float64)
+        Ax = np.array(Ac.data, dtype=np.float64)
+        D, E = np.ones(n), np.ones(m)
+        if scaling > 0:
+            ruiz_equilibrate(scaling, self.Pp, self.Pi, Px, self.Ap, self.Ai, Ax, D, E)
+        self.D, self.E = D, E
+        self.cost = _cost_scale_arrays(Px, self.Pp, n, D * qp.q) if scaling else 1.0
         if self.cost != 1.0:
-            self.P = (self.P * self.cost).tocsc()
-        # products without conversions: A^T is the CSR view of the CSC A, and P is symmetric
-        self.AmT = self.Am.T
-        self.Pr = self.P.T
-        self.Amr = self.Am
-        self.q = self.cost * self.D * qp.q
+            Px *= self.cost
+        self.Px, self.Ax = Px, Ax
+        self.q = self.cost * D * qp.q
         with np.errstate(invalid="ignore"):
-            self.l, self.u = self.E * qp.l, self.E * qp.u
-        self.kkt = _KKT(self.P, self.Am, self.sigma)
+            self.l, self.u = E * qp.l, E * qp.u
+        self.kkt = _KKT(n, m, self.Pp, self.Pi, Px, self.Ap, self.Ai, Ax, self.sigma)
         self._scratch = None
-        # fixed per problem, read at every check (no per-check masks or transposed views)
-        self.fu, self.fl = np.isfinite(self.u0), np.isfinite(self.l0)
-        self.u0f, self.l0f = self.u0[self.fu], self.l0[self.fl]
-        self.uinf, self.linf = ~self.fu, ~self.fl
-        self.A0c = self.A0.tocsc() if sp.issparse(self.A0) else sp.csc_matrix(self.A0)
-        self.A0T = self.A0c.T
-        self.P0c = self.P0.tocsc() if sp.issparse(self.P0) else sp.csc_matrix(self.P0)
+        self._wm, self._wn, self._wn2 = np.empty(m), np.empty(n), np.empty(n)
+        self._views: dict = {}
+
+    # -- scipy views of the scaled data (built on first use) -------------------------------------
+    def _view(self, name):
+        v = self._views.get(name)
+        if v is None:
+            if name == "P":
+                v = sp.csc_matrix((self.Px, self.Pi, self.Pp), shape=(self.n, self.n))
+            elif name == "Am":
+                v = sp.csc_matrix((self.Ax, self.Ai, self.Ap), shape=(self.m, self.n))
+            else:                                   # AmT: the CSR view of the CSC A, transposed
+                v = self._view("Am").T
+            self._views[name] = v
+        return v
+
+    P = property(lambda self: self._view("P"), doc="The scaled ``c D P D`` (CSC, both triangles).")
+    Pr = property(lambda self: self._view("P").T, doc="``P^T = P`` (the CSR view).")
+    Am = property(lambda self: self._view("Am"), doc="The scaled ``E A D`` (CSC).")
+    Amr = property(lambda self: self._view("Am"))
+    AmT = property(lambda self: self._view("AmT"))
 
     # -- penalty and factors ---------------------------------------------------------------
     def penalty(self, rho):
@@ -189,10 +233,16 @@ class QPSplitting(Splitting):
         self.q0 = np.asarray(q, dtype=float)
         self.q = self.cost * self.D * self.q0
 
+    def _Ax(self, x):
+        from ._kernels import csc_matvec
+        out = np.empty(self.m)
+        csc_matvec(self.Ap, self.Ai, self.Ax, x, out)
+        return out
+
     # -- start and warm start ----------------------------------------------------------------
     def start(self, x0):
         x = np.array(x0, dtype=float) / self.D
-        Ax = self.Amr @ x
+        Ax = self._Ax(x)
         X = np.concatenate([x, Ax])
         Z = np.concatenate([x, np.clip(Ax, self.l, self.u)])
         return X, Z, np.zeros(self.n + self.m)
@@ -246,28 +296,25 @@ class QPSplitting(Splitting):
 
     # -- results ----------------------------------------------------------------------------------
     def objective(self, X, Z):
-        x = self.D * Z[:self.n]
-        return 0.5 * float(x @ (self.P0 @ x)) + float(self.q0 @ x)
+        from ._kernels import qp_objective
+        return float(qp_objective(np.ascontiguousarray(Z[:self.n]), self.Pp, self.Pi, self.Px, self.q, self.cost,
+                                  self._wn))
 
     def solution(self, X, Z):
         return self.D * Z[:self.n]
 
     def _residuals(self, x, z, y, opts):
-        """OSQP's residuals of the unscaled problem from scaled ``(x, z, y)``; the duality gap
-        test (OSQP 1.x's ``check_dualgap``) is left in ``self.last_gap = (gap, eps_gap)``."""
-        Ax, zu = (self.Amr @ x) / self.E, z / self.E
-        cD = self.cost * self.D
-        Px, ATy, q = (self.Pr @ x) / cD, (self.AmT @ y) / cD, self.q0
-        r = _inf(Ax - zu)
-        s = _inf(Px + q + ATy)
-        r_scale = max(_inf(Ax), _inf(zu))
-        s_scale = max(_inf(Px), _inf(ATy), _inf(q))
-        xu, yu = self.D * x, self.E * y / self.cost
-        xPx, qx = float(xu @ Px), float(q @ xu)
-        fu, fl = self.fu, self.fl
-        support = float(self.u0f @ np.maximum(yu[fu], 0.0) + self.l0f @ np.minimum(yu[fl], 0.0))
-        gap = abs(xPx + qx + support)
-        self.last_gap = (gap, opts.eps_abs + opts.eps_rel * max(abs(xPx), abs(qx), abs(support)))
+        """OSQP's residuals of the unscaled problem from scaled ``(x, z, y)``, in one kernel call
+        (:func:`._kernels.qp_check`); the duality gap test (OSQP 1.x's ``check_dualgap``) is left
+        in ``self.last_gap = (gap, eps_gap)`` and the scaled residuals and scales that OSQP's
+        penalty rule reads in ``self.last_rho_terms``."""
+        from ._kernels import qp_check
+        r, s, r_scale, s_scale, gap, gap_scale, rs, ss, rs_scale, ss_scale = qp_check(
+            np.ascontiguousarray(x), np.ascontiguousarray(z), np.ascontiguousarray(y), self.Pp, self.Pi, self.Px,
+            self.Ap, self.Ai, self.Ax, self.q, self.q0, self.l0, self.u0, self.D, self.E, self.cost,
+            self._wm, self._wn, self._wn2)
+        self.last_gap = (gap, opts.eps_abs + opts.eps_rel * gap_scale)
+        self.last_rho_terms = (rs, ss, rs_scale, ss_scale)
         return (r, s, opts.eps_abs + opts.eps_rel * r_scale, opts.eps_abs + opts.eps_rel * s_scale,
                 r_scale, s_scale)
 
@@ -283,30 +330,22 @@ class QPSplitting(Splitting):
         return float(iterations) + 1.5 * float(checks)
 
     def detect(self, X, Z, U, dX, dZ, dY, pen, opts):
+        from ._kernels import qp_detect
         n = self.n
-        dy = self.E * dY[n:] / self.cost                 # unscaled
-        dy[self.uinf & (dy > 0)] = 0.0                 # project onto the polar of the recession cone
-        dy[self.linf & (dy < 0)] = 0.0
-        ndy = _inf(dy)
-        if ndy > 1e-30:
-            support = float(self.u0f @ np.maximum(dy[self.fu], 0.0) + self.l0f @ np.minimum(dy[self.fl], 0.0))
-            if support < 0 and _inf(self.A0T @ dy) < self.eps_prim_inf * ndy:
-                cert = dy / ndy
-                return Status.INFEASIBLE, "primal infeasible", {"primal_infeasibility_certificate": cert}
-        dx = self.D * dZ[:n]
-        ndx = _inf(dx)
-        if ndx > 1e-30:
-            eps = self.eps_dual_inf * ndx
-            if float(self.q0 @ dx) < -eps and _inf(self.P0c @ dx) < eps:
-                Adx = self.A0c @ dx
-                if np.all(Adx[self.fu] <= eps) and np.all(Adx[self.fl] >= -eps):
-                    return Status.UNBOUNDED, "dual infeasible", {"dual_infeasibility_certificate": dx / ndx}
+        dy, wn = np.empty(self.m), np.empty(n)
+        code = qp_detect(np.ascontiguousarray(dZ[:n]), np.ascontiguousarray(dY[n:]), self.Pp, self.Pi,
+                         self.Px, self.Ap, self.Ai, self.Ax, self.q0, self.l0, self.u0, self.D, self.E,
+                         self.cost, self.eps_prim_inf, self.eps_dual_inf, dy, self._wm, wn)
+        if code == 1:
+            return Status.INFEASIBLE, "primal infeasible", {"primal_infeasibility_certificate": dy / _inf(dy)}
+        if code == 2:
+            return Status.UNBOUNDED, "dual infeasible", {"dual_infeasibility_certificate": wn / _inf(wn)}
         return None
 
     def extra(self, X, Z, U, pen):
         n = self.n
         y = self.E * (pen[n:] * U[n:]) / self.cost
-        Ax = self.A0 @ (self.D * Z[:n])
+        Ax = self._Ax(np.ascontiguousarray(Z[:n])) / self.E
         return {"y": y, "constr_violation": float(np.max(np.maximum(Ax - self.u0, self.l0 - Ax), initial=0.0))}
 
     # -- polishing ----------------------------------------------------------------------------------
@@ -340,7 +379,7 @@ class QPSplitting(Splitting):
         xp = sol[:n]
         yp = np.zeros(m)
         yp[act] = sol[n:]
-        zp = np.clip(self.Amr @ xp, self.l, self.u)
+        zp = np.clip(self._Ax(xp), self.l, self.u)
         rp, sp_, *_ = self._residuals(xp, zp, yp, opts)
         ok = (rp < r and sp_ < s) or (rp < r and s < 1e-10) or (sp_ < s and r < 1e-10)
         if not ok:
@@ -351,40 +390,19 @@ class QPSplitting(Splitting):
 
 def _upper_kkt(P, Ar, diag_top):
     r"""The upper triangle of ``[[P + diag_top I, Ar^T], [Ar, -diag(w)]]`` in CSC, as a function
-    ``w -> K`` (one ``csc_matrix`` per call, the pattern assembled once with numpy: no sparse
-    stacking). ``P`` is symmetric (both triangles stored, or only the upper one), ``Ar`` is CSR:
-    its rows are the columns ``n + i`` of the upper triangle."""
+    ``w -> K`` (the pattern assembled once by :func:`._kernels.kkt_upper`: no sparse stacking).
+    ``P`` is symmetric (both triangles stored, or only the upper one); ``Ar`` has ``n`` columns."""
+    from ._kernels import kkt_upper
     n, k = P.shape[0], Ar.shape[0]
-    Pc = P.tocsc()
-    col = np.repeat(np.arange(n), np.diff(Pc.indptr))
-    up = Pc.indices <= col                             # the upper triangle, plus diag_top on the diagonal
-    rows = np.concatenate([Pc.indices[up], np.arange(n)])
-    cols = np.concatenate([col[up], np.arange(n)])
-    vals = np.concatenate([Pc.data[up], np.full(n, float(diag_top))])
-    Pu = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))   # duplicates summed
-    Pu.sum_duplicates()
-    Ar = Ar.tocsr()
-    Ar.sum_duplicates()
-    Ar.sort_indices()
-    rowlen = np.diff(Ar.indptr)
-    cnt = np.concatenate([np.diff(Pu.indptr), rowlen + 1])
-    indptr = np.zeros(n + k + 1, dtype=np.int64)
-    np.cumsum(cnt, out=indptr[1:])
-    nnz = int(indptr[-1])
-    diag_pos = indptr[n + 1:] - 1                      # last entry of each column n + i
-    is_a = np.ones(nnz - Pu.nnz, dtype=bool)
-    is_a[diag_pos - Pu.nnz] = False
-    indices = np.empty(nnz, dtype=np.int64)
-    data = np.empty(nnz)
-    indices[:Pu.nnz], data[:Pu.nnz] = Pu.indices, Pu.data
-    indices[Pu.nnz:][is_a], data[Pu.nnz:][is_a] = Ar.indices, Ar.data
-    indices[diag_pos] = n + np.arange(k)
+    Pc, Ac = _canonical_csc(P), _canonical_csc(Ar)
+    Kp, Ki, Kx, rdiag = kkt_upper(n, k, Pc.indptr, Pc.indices, np.asarray(Pc.data, dtype=np.float64), Ac.indptr,
+                                  Ac.indices, np.asarray(Ac.data, dtype=np.float64), float(diag_top))
     shape = (n + k, n + k)
 
     def build(w):
-        d = data.copy()
-        d[diag_pos] = w
-        return sp.csc_matrix((d, indices, indptr), shape=shape)
+        d = Kx.copy()
+        d[rdiag] = w
+        return sp.csc_matrix((d, Ki, Kp), shape=shape)
     return build
 
 
@@ -423,6 +441,17 @@ def _ruiz(P, A, iters):
         ruiz_equilibrate(int(iters), u(Ps.indptr), u(Ps.indices), Ps.data, u(As.indptr), u(As.indices), As.data,
                          D, E)
     return D, E, Ps, As
+
+
+def _cost_scale_arrays(Px, Pp, n, qs) -> float:
+    """:func:`_cost_scale` on the raw CSC arrays of ``P``."""
+    if n:
+        cn = float(np.mean(_seg_max(np.abs(Px), Pp, n)))
+    else:
+        cn = 0.0
+    val = max(cn, _inf(qs))
+    val = 1.0 if val < 1e-4 else min(val, 1e4)
+    return 1.0 / val
 
 
 def _cost_scale(Ps, qs) -> float:
