@@ -84,44 +84,50 @@ def qp_iterations(niter, Lp, Li, Lx, Dinv, perm, q, l, u, R, sigma, alpha,
 
 
 @njit
-def ruiz_equilibrate(iters, Pp, Pi, Px, Ap, Ai, Ax, D, E):
+def ruiz_equilibrate(iters, Pp, Pi, Px, Ap, Ai, Ax, D, E, q, cost_scaling):
     r"""``iters`` passes of modified Ruiz equilibration (OSQP's ``scaling.c``) of the KKT matrix
-    ``[[P, A^T], [A, 0]]``, in place on the CSC data ``Px`` (symmetric ``P``, both triangles)
-    and ``Ax``; ``D`` (length ``n``) and ``E`` (length ``m``) accumulate the scalings.
+    ``[[P, A^T], [A, 0]]``, in place on the CSC data ``Px`` (symmetric ``P``, both triangles),
+    ``Ax`` and the linear term ``q``; ``D`` (length ``n``) and ``E`` (length ``m``) accumulate
+    the scalings. Returns the cost scaling ``c`` (1 without ``cost_scaling``).
 
     Each pass: the infinity norm of every KKT column (column ``j``: ``P[:, j]`` and ``A[:, j]``;
     column ``n + i``: row ``i`` of ``A``), clipped to ``[1e-4, 1e4]`` (a norm below ``1e-4``
-    counts as 1), and ``P <- diag(d) P diag(d)``, ``A <- diag(e) A diag(d)`` with
-    ``d = 1 / sqrt(col-norm)``. ``O(nnz)`` per pass.
+    counts as 1), and ``P <- diag(d) P diag(d)``, ``A <- diag(e) A diag(d)``, ``q <- d q`` with
+    ``d = 1 / sqrt(col-norm)``; then (``cost_scaling``, OSQP's cost normalization, inside the
+    loop as in OSQP 1.x) ``P <- c_k P``, ``q <- c_k q`` with
+    ``1 / c_k = lim(max(mean col-inf-norm of P, lim(|q|_inf)))``, ``lim`` mapping values below
+    ``1e-4`` to 1 and above ``1e4`` to ``1e4``. ``O(nnz)`` per pass.
     """
     n = D.shape[0]
     m = E.shape[0]
     nx = np.empty(n)
     nz = np.empty(m)
+    c = 1.0
     for _ in range(iters):
         for i in range(m):
             nz[i] = 0.0
         for j in range(n):
-            c = 0.0
+            cj = 0.0
             for k in range(Pp[j], Pp[j + 1]):
                 v = abs(Px[k])
-                if v > c:
-                    c = v
+                if v > cj:
+                    cj = v
             for k in range(Ap[j], Ap[j + 1]):
                 v = abs(Ax[k])
-                if v > c:
-                    c = v
+                if v > cj:
+                    cj = v
                 r = Ai[k]
                 if v > nz[r]:
                     nz[r] = v
-            nx[j] = c
+            nx[j] = cj
         for j in range(n):
-            c = nx[j]
-            nx[j] = 1.0 if c < 1e-4 else 1.0 / np.sqrt(min(c, 1e4))
+            cj = nx[j]
+            nx[j] = 1.0 if cj < 1e-4 else 1.0 / np.sqrt(min(cj, 1e4))
             D[j] *= nx[j]
+            q[j] *= nx[j]
         for i in range(m):
-            c = nz[i]
-            nz[i] = 1.0 if c < 1e-4 else 1.0 / np.sqrt(min(c, 1e4))
+            ci = nz[i]
+            nz[i] = 1.0 if ci < 1e-4 else 1.0 / np.sqrt(min(ci, 1e4))
             E[i] *= nz[i]
         for j in range(n):
             dj = nx[j]
@@ -129,6 +135,30 @@ def ruiz_equilibrate(iters, Pp, Pi, Px, Ap, Ai, Ax, D, E):
                 Px[k] *= nx[Pi[k]] * dj
             for k in range(Ap[j], Ap[j + 1]):
                 Ax[k] *= nz[Ai[k]] * dj
+        if cost_scaling:
+            mean = 0.0
+            for j in range(n):
+                cj = 0.0
+                for k in range(Pp[j], Pp[j + 1]):
+                    v = abs(Px[k])
+                    if v > cj:
+                        cj = v
+                mean += cj
+            mean = mean / n if n > 0 else 0.0
+            qn = 0.0
+            for j in range(n):
+                if abs(q[j]) > qn:
+                    qn = abs(q[j])
+            qn = 1.0 if qn < 1e-4 else min(qn, 1e4)
+            ck = max(mean, qn)
+            ck = 1.0 if ck < 1e-4 else min(ck, 1e4)
+            ck = 1.0 / ck
+            for k in range(Pp[n]):
+                Px[k] *= ck
+            for j in range(n):
+                q[j] *= ck
+            c *= ck
+    return c
 
 
 # -- raw-CSC setup and termination kernels (no scipy.sparse object on the per-solve path) ------
@@ -379,3 +409,120 @@ def qp_detect(dZx, dYz, Pp, Pi, Px, Ap, Ai, Ax, q0, l0, u0, D, E, cost, eps_prim
             return 0
     return 2
 
+
+
+# -- the indirect (PCG) x-update (OSQP's indirect linear-system solver) -------------------------
+
+@njit
+def reduced_matvec(Pp, Pi, Px, Ap, Ai, Ax, R, sigma, v, out, wm):
+    """``out = (P + sigma I + A^T diag(R) A) v`` (``wm``: scratch of length ``m``)."""
+    n = v.shape[0]
+    csc_matvec(Pp, Pi, Px, v, out)
+    csc_matvec(Ap, Ai, Ax, v, wm)
+    for i in range(wm.shape[0]):
+        wm[i] *= R[i]
+    for j in range(n):
+        s = sigma * v[j]
+        for k in range(Ap[j], Ap[j + 1]):
+            s += Ax[k] * wm[Ai[k]]
+        out[j] += s
+
+
+@njit
+def jacobi_diagonal(Pp, Pi, Px, Ap, Ai, Ax, R, sigma, out):
+    """``out = 1 / diag(P + sigma I + A^T diag(R) A)`` (the Jacobi preconditioner)."""
+    n = out.shape[0]
+    for j in range(n):
+        d = sigma
+        for k in range(Pp[j], Pp[j + 1]):
+            if Pi[k] == j:
+                d += Px[k]
+        for k in range(Ap[j], Ap[j + 1]):
+            d += R[Ai[k]] * Ax[k] * Ax[k]
+        out[j] = 1.0 / d
+
+
+@njit
+def pcg(Pp, Pi, Px, Ap, Ai, Ax, R, sigma, Minv, b, x, tol, maxiter, r, zv, p, Kp, wm):
+    r"""Preconditioned conjugate gradients on ``(P + sigma I + A^T R A) x = b``, warm-started at ``x``
+    (updated in place), Jacobi preconditioner ``Minv``; stops when ``|b - K x|_inf <= tol`` or
+    after ``maxiter`` iterations. Returns the number of CG iterations."""
+    n = b.shape[0]
+    reduced_matvec(Pp, Pi, Px, Ap, Ai, Ax, R, sigma, x, Kp, wm)
+    rn = 0.0
+    for j in range(n):
+        r[j] = b[j] - Kp[j]
+        if abs(r[j]) > rn:
+            rn = abs(r[j])
+    if rn <= tol:
+        return 0
+    rz = 0.0
+    for j in range(n):
+        zv[j] = Minv[j] * r[j]
+        p[j] = zv[j]
+        rz += r[j] * zv[j]
+    for it in range(maxiter):
+        reduced_matvec(Pp, Pi, Px, Ap, Ai, Ax, R, sigma, p, Kp, wm)
+        pKp = 0.0
+        for j in range(n):
+            pKp += p[j] * Kp[j]
+        if not pKp > 0.0:               # K is positive definite for a convex QP: stop on breakdown
+            return it + 1
+        a = rz / pKp
+        rn = 0.0
+        for j in range(n):
+            x[j] += a * p[j]
+            r[j] -= a * Kp[j]
+            if abs(r[j]) > rn:
+                rn = abs(r[j])
+        if rn <= tol:
+            return it + 1
+        rz_new = 0.0
+        for j in range(n):
+            zv[j] = Minv[j] * r[j]
+            rz_new += r[j] * zv[j]
+        beta = rz_new / rz
+        rz = rz_new
+        for j in range(n):
+            p[j] = zv[j] + beta * p[j]
+    return maxiter
+
+
+@njit
+def qp_iterations_pcg(niter, Pp, Pi, Px, Ap, Ai, Ax, Minv, q, l, u, R, sigma, alpha, tol, maxcg,
+                      x, z, y, x_prev, y_prev, xt, zt, rhs, r, zv, p, Kp, wm):
+    r"""``niter`` OSQP iterations with the x-update solved by PCG on the reduced system
+    ``(P + sigma I + A^T R A) x~ = sigma x - q + A^T (R z - y)``, ``z~ = A x~`` (OSQP's indirect
+    solver), warm-started at the previous ``x~`` (``xt``, updated in place). The rest as
+    :func:`qp_iterations`. Returns the total number of CG iterations."""
+    n = x.shape[0]
+    m = z.shape[0]
+    total = 0
+    for it in range(niter):
+        for i in range(m):
+            wm[i] = R[i] * z[i] - y[i]
+        for j in range(n):
+            s = sigma * x[j] - q[j]
+            for k in range(Ap[j], Ap[j + 1]):
+                s += Ax[k] * wm[Ai[k]]
+            rhs[j] = s
+        total += pcg(Pp, Pi, Px, Ap, Ai, Ax, R, sigma, Minv, rhs, xt, tol, maxcg, r, zv, p, Kp, wm)
+        csc_matvec(Ap, Ai, Ax, xt, zt)
+        if it == niter - 1:
+            for j in range(n):
+                x_prev[j] = x[j]
+            for i in range(m):
+                y_prev[i] = y[i]
+        for j in range(n):
+            x[j] = alpha * xt[j] + (1.0 - alpha) * x[j]
+        for i in range(m):
+            ri = R[i]
+            zr = alpha * zt[i] + (1.0 - alpha) * z[i]
+            v = zr + y[i] / ri
+            if v < l[i]:
+                v = l[i]
+            elif v > u[i]:
+                v = u[i]
+            y[i] = y[i] + ri * (zr - v)
+            z[i] = v
+    return total

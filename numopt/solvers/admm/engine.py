@@ -202,6 +202,10 @@ class ADMMOptions(DriverOptions):
                               kind=bool)
     polish_refine_iter: int | None = opt(None, "QP only: iterative refinement steps of polishing "
                                          "(default 3).", kind=int)
+    linsys_solver: str | None = opt(None, "QP only: 'direct' (QDLDL LDL' of the KKT matrix, default) or "
+                                    "'indirect' (Jacobi-preconditioned CG on the reduced system "
+                                    "P + sigma I + A^T R A, warm-started; no factorization, for "
+                                    "very large problems, as OSQP's indirect solver).", kind=str)
     warm_start: dict | None = opt(None, "Warm start: a dict (e.g. a previous result) with any of "
                                   "'x', 'z', 'y' (unscaled dual) and 'rho'. For QPs 'x' and 'y' "
                                   "(constraint multipliers) are read in the problem's units, so the "
@@ -231,6 +235,8 @@ class ADMMOptions(DriverOptions):
             v = getattr(self, name)
             if v is not None and not v > 0:
                 raise ValueError(f"option {name!r} must be > 0, got {v}")
+        if self.linsys_solver not in (None, "direct", "indirect"):
+            raise ValueError(f"option 'linsys_solver' must be 'direct' or 'indirect', got {self.linsys_solver!r}")
         for name in ("scaling", "polish_refine_iter"):
             v = getattr(self, name)
             if v is not None and v < 0:
@@ -238,7 +244,8 @@ class ADMMOptions(DriverOptions):
 
 
 #: Options that only the QP splitting reads; any other splitting refuses them by name.
-QP_ONLY_OPTIONS = ("scaling", "sigma", "eps_prim_inf", "eps_dual_inf", "polish", "polish_refine_iter")
+QP_ONLY_OPTIONS = ("scaling", "sigma", "eps_prim_inf", "eps_dual_inf", "polish", "polish_refine_iter",
+                   "linsys_solver")
 
 
 def qp_options(options) -> dict:

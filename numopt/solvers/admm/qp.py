@@ -56,7 +56,12 @@ _RHO_MIN, _EQ_SCALE = 1e-6, 1e3
 
 #: Defaults of the QP-only options (``None`` in :class:`ADMMOptions` means "this default").
 QP_DEFAULTS = {"scaling": 10, "sigma": 1e-6, "eps_prim_inf": 1e-5, "eps_dual_inf": 1e-5, "polish": False,
-               "polish_refine_iter": 3, "delta": 1e-6}
+               "polish_refine_iter": 3, "delta": 1e-6, "linsys_solver": "direct"}
+
+#: PCG (``linsys_solver='indirect'``): at most this many CG iterations per ADMM iteration, to a
+#: tolerance of this fraction of the smaller scaled ADMM residual at the last check (OSQP's
+#: ``cg_max_iter`` and ``cg_tol_fraction``)
+_CG_MAX_ITER, _CG_TOL_FRACTION = 20, 0.15
 
 
 def _inf(v) -> float:
@@ -149,9 +154,12 @@ class QPSplitting(Splitting):
     fused = True
 
     def __init__(self, qp, sigma=None, scaling=None, eps_prim_inf=None, eps_dual_inf=None, polish=None,
-                 polish_refine_iter=None, delta=None):
+                 polish_refine_iter=None, delta=None, linsys_solver=None):
         from ._kernels import ruiz_equilibrate
         d = QP_DEFAULTS
+        self.linsys = d["linsys_solver"] if linsys_solver is None else linsys_solver
+        if self.linsys not in ("direct", "indirect"):
+            raise ValueError(f"linsys_solver must be 'direct' or 'indirect', got {self.linsys!r}")
         self.sigma = float(d["sigma"] if sigma is None else sigma)
         scaling = int(d["scaling"] if scaling is None else scaling)
         self.eps_prim_inf = float(d["eps_prim_inf"] if eps_prim_inf is None else eps_prim_inf)
@@ -174,17 +182,21 @@ class QPSplitting(Splitting):
         Px = np.array(Pc.data, dtype=np.float64)
         Ax = np.array(Ac.data, dtype=np.float64)
         D, E = np.ones(n), np.ones(m)
+        qs = np.array(qp.q, dtype=np.float64)
+        self.cost = 1.0
         if scaling > 0:
-            ruiz_equilibrate(scaling, self.Pp, self.Pi, Px, self.Ap, self.Ai, Ax, D, E)
+            self.cost = float(ruiz_equilibrate(scaling, self.Pp, self.Pi, Px, self.Ap, self.Ai, Ax, D, E, qs, True))
         self.D, self.E = D, E
-        self.cost = _cost_scale_arrays(Px, self.Pp, n, D * qp.q) if scaling else 1.0
-        if self.cost != 1.0:
-            Px *= self.cost
         self.Px, self.Ax = Px, Ax
         self.q = self.cost * D * qp.q
         with np.errstate(invalid="ignore"):
             self.l, self.u = E * qp.l, E * qp.u
-        self.kkt = _KKT(n, m, self.Pp, self.Pi, Px, self.Ap, self.Ai, Ax, self.sigma)
+        self.kkt = _KKT(n, m, self.Pp, self.Pi, Px, self.Ap, self.Ai, Ax, self.sigma) if self.linsys == "direct" \
+            else None
+        self.cg_iterations = 0
+        self._cg_tol = None
+        self._cg = None            # (key of the penalty, Jacobi preconditioner)
+        self._xt = np.zeros(n)     # PCG warm start: the last x~
         self._scratch = None
         self._wm, self._wn, self._wn2 = np.empty(m), np.empty(n), np.empty(n)
         self._views: dict = {}
@@ -215,6 +227,9 @@ class QPSplitting(Splitting):
         return np.concatenate([np.full(self.n, self.sigma), R])
 
     def prepare(self, pen):
+        if self.kkt is None:                   # indirect: no factorization (P's diagonal is checked by QP)
+            self._precond(pen)
+            return
         try:
             self._factors(pen)
         except np.linalg.LinAlgError as exc:
@@ -224,9 +239,39 @@ class QPSplitting(Splitting):
         R = pen[self.n:]
         return self.kkt.factors(R.tobytes(), R)
 
+    def _precond(self, pen):
+        """The Jacobi preconditioner of the reduced matrix for the penalty ``pen`` (cached)."""
+        from ._kernels import jacobi_diagonal
+        R = pen[self.n:]
+        key = R.tobytes()
+        if self._cg is None or self._cg[0] != key:
+            Minv = np.empty(self.n)
+            jacobi_diagonal(self.Pp, self.Pi, self.Px, self.Ap, self.Ai, self.Ax, R, self.sigma, Minv)
+            if not np.all(np.isfinite(Minv) & (Minv > 0)):
+                raise np.linalg.LinAlgError("the reduced KKT matrix has a non-positive diagonal")
+            self._cg = (key, Minv)
+        return self._cg[1]
+
+    def _cg_tolerance(self):
+        if self._cg_tol is None:               # before the first check (the engine checks after iteration 1):
+            return 1e-10 * max(1.0, _inf(self.q))   # tight, so that a warm start at a solution stays there
+        return self._cg_tol
+
+    def _pcg_solve(self, b, R):
+        """``(P + sigma I + A^T R A)^{-1} b`` by PCG from the last ``x~`` (the generic path)."""
+        from ._kernels import pcg
+        n = self.n
+        x = self._xt.copy()
+        it = pcg(self.Pp, self.Pi, self.Px, self.Ap, self.Ai, self.Ax, R, self.sigma,
+                 self._precond(np.concatenate([np.zeros(n), R])), b, x, self._cg_tolerance(), _CG_MAX_ITER,
+                 np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(self.m))
+        self.cg_iterations += int(it)
+        self._xt = x
+        return x
+
     @property
     def nfactor(self) -> int:
-        return self.kkt.nfactor
+        return 0 if self.kkt is None else self.kkt.nfactor
 
     def set_q(self, q):
         """Change the linear term (the factorization does not depend on it)."""
@@ -242,6 +287,7 @@ class QPSplitting(Splitting):
     # -- start and warm start ----------------------------------------------------------------
     def start(self, x0):
         x = np.array(x0, dtype=float) / self.D
+        self._xt = x.copy()                    # PCG's first warm start (x~ = x at a fixed point)
         Ax = self._Ax(x)
         X = np.concatenate([x, Ax])
         Z = np.concatenate([x, np.clip(Ax, self.l, self.u)])
@@ -257,6 +303,11 @@ class QPSplitting(Splitting):
     def x_update(self, Z, U, pen, X_prev):
         from ._kernels import ldl_solve
         n = self.n
+        R = pen[n:]
+        if self.kkt is None:                   # reduced system: x~ then z~ = A x~
+            b = self.sigma * (Z[:n] - U[:n]) - self.q + self.AmT @ (R * (Z[n:] - U[n:]))
+            xt = self._pcg_solve(b, R)
+            return np.concatenate([xt, self._Ax(xt)])
         rhs = np.concatenate([self.sigma * (Z[:n] - U[:n]) - self.q, Z[n:] - U[n:]])
         sol, work = np.empty_like(rhs), np.empty_like(rhs)
         Lp, Li, Lx, Dinv, perm = self._factors(pen)
@@ -284,10 +335,19 @@ class QPSplitting(Splitting):
         if self._scratch is None:
             self._scratch = (np.empty(n + m), np.empty(n + m), np.empty(n + m))
         rhs, sol, work = self._scratch
-        Lp, Li, Lx, Dinv, perm = self._factors(pen)
-        qp_iterations(int(niter), Lp, Li, Lx, Dinv, perm, self.q, self.l, self.u, R, self.sigma, float(alpha),
-                      x, z, y, xp, yp, rhs, sol, work)
-        X = np.concatenate([sol[:n], z])       # x-block iterate (only its x part is read back)
+        if self.kkt is None:
+            from ._kernels import qp_iterations_pcg
+            zt, cg_r, cg_z, cg_p, cg_k = np.empty(m), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+            self.cg_iterations += int(qp_iterations_pcg(
+                int(niter), self.Pp, self.Pi, self.Px, self.Ap, self.Ai, self.Ax, self._precond(pen), self.q,
+                self.l, self.u, R, self.sigma, float(alpha), self._cg_tolerance(), _CG_MAX_ITER, x, z, y, xp, yp,
+                self._xt, zt, rhs[:n], cg_r, cg_z, cg_p, cg_k, work[:m]))
+            X = np.concatenate([self._xt, z])
+        else:
+            Lp, Li, Lx, Dinv, perm = self._factors(pen)
+            qp_iterations(int(niter), Lp, Li, Lx, Dinv, perm, self.q, self.l, self.u, R, self.sigma,
+                          float(alpha), x, z, y, xp, yp, rhs, sol, work)
+            X = np.concatenate([sol[:n], z])   # x-block iterate (only its x part is read back)
         Znew = np.concatenate([x, z])
         Unew = np.concatenate([np.zeros(n), y / R])
         Zprev = np.concatenate([xp, z])
@@ -315,6 +375,8 @@ class QPSplitting(Splitting):
             self._wm, self._wn, self._wn2)
         self.last_gap = (gap, opts.eps_abs + opts.eps_rel * gap_scale)
         self.last_rho_terms = (rs, ss, rs_scale, ss_scale)
+        # PCG tolerance for the next block: a fraction of the smaller scaled residual (OSQP's rule)
+        self._cg_tol = max(_CG_TOL_FRACTION * min(rs, ss), 1e-14 * max(1.0, _inf(self.q)))
         return (r, s, opts.eps_abs + opts.eps_rel * r_scale, opts.eps_abs + opts.eps_rel * s_scale,
                 r_scale, s_scale)
 
@@ -346,7 +408,10 @@ class QPSplitting(Splitting):
         n = self.n
         y = self.E * (pen[n:] * U[n:]) / self.cost
         Ax = self._Ax(np.ascontiguousarray(Z[:n])) / self.E
-        return {"y": y, "constr_violation": float(np.max(np.maximum(Ax - self.u0, self.l0 - Ax), initial=0.0))}
+        out = {"y": y, "constr_violation": float(np.max(np.maximum(Ax - self.u0, self.l0 - Ax), initial=0.0))}
+        if self.kkt is None:
+            out["cg_iterations"] = self.cg_iterations
+        return out
 
     # -- polishing ----------------------------------------------------------------------------------
     def polish(self, Z, U, pen, opts, r, s):
@@ -406,20 +471,6 @@ def _upper_kkt(P, Ar, diag_top):
     return build
 
 
-def _seg_max(absdata, indptr, size):
-    """Max of each compressed segment (0 for empty ones)."""
-    out = np.zeros(size)
-    nonempty = np.flatnonzero(np.diff(indptr) > 0)
-    if nonempty.size:
-        out[nonempty] = np.maximum.reduceat(absdata, indptr[nonempty])
-    return out
-
-
-def _col_inf(M):
-    M = M.tocsc()
-    return _seg_max(np.abs(M.data), M.indptr, M.shape[1])
-
-
 def _ruiz(P, A, iters):
     r"""Modified Ruiz equilibration of the KKT matrix ``[[P, A^T], [A, 0]]`` (OSQP's
     ``scaling.c``) on sparse ``P`` and ``A``: ``iters`` passes of
@@ -439,24 +490,5 @@ def _ruiz(P, A, iters):
     if iters > 0:
         u = lambda a: a.astype(np.uint64)          # unsigned: no wraparound tests in the kernel
         ruiz_equilibrate(int(iters), u(Ps.indptr), u(Ps.indices), Ps.data, u(As.indptr), u(As.indices), As.data,
-                         D, E)
+                         D, E, np.zeros(n), False)
     return D, E, Ps, As
-
-
-def _cost_scale_arrays(Px, Pp, n, qs) -> float:
-    """:func:`_cost_scale` on the raw CSC arrays of ``P``."""
-    if n:
-        cn = float(np.mean(_seg_max(np.abs(Px), Pp, n)))
-    else:
-        cn = 0.0
-    val = max(cn, _inf(qs))
-    val = 1.0 if val < 1e-4 else min(val, 1e4)
-    return 1.0 / val
-
-
-def _cost_scale(Ps, qs) -> float:
-    """OSQP's cost scaling ``c = 1 / max(mean col-inf-norm of P, |q|_inf)`` (clipped)."""
-    cn = float(np.mean(_col_inf(Ps))) if Ps.shape[0] else 0.0
-    val = max(cn, _inf(qs))
-    val = 1.0 if val < 1e-4 else min(val, 1e4)
-    return 1.0 / val
