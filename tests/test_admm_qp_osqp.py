@@ -157,3 +157,25 @@ def test_linsys_solver_is_a_qp_only_option():
         numopt.minimize(lasso, method="admm", options={"linsys_solver": "indirect"})
     with pytest.raises(ValueError, match="linsys_solver"):
         numopt.minimize(QP(*_sparse_qp(5, 3, 0, density=0.5)), method="admm", options={"linsys_solver": "cg"})
+
+
+@pytest.mark.kernels
+def test_polishing_kernels_match_the_dense_reduced_kkt_system():
+    from numopt.solvers.admm._kernels import kkt_upper, polish_kkt_residual, select_rows_csc
+    P, q, A, l, u = _sparse_qp(8, 6, 6, density=0.5)
+    Pc, Ac = P.tocsc(), A.tocsc()
+    act = np.array([1, 3, 4])
+    newrow = np.full(6, -1, dtype=np.int64)
+    newrow[act] = np.arange(3)
+    Bp, Bi, Bx = select_rows_csc(8, Ac.indptr, Ac.indices, Ac.data, newrow, 3)
+    B = sp.csc_matrix((Bx, Bi, Bp), shape=(3, 8)).toarray()
+    assert np.array_equal(B, A.toarray()[act])
+    Kp, Ki, Kx, rdiag = kkt_upper(8, 3, Pc.indptr, Pc.indices, Pc.data, Bp, Bi, Bx, 1e-6)
+    Kx[rdiag] = -1e-6
+    full = np.block([[P.toarray() + 1e-6 * np.eye(8), B.T], [B, -1e-6 * np.eye(3)]])
+    assert np.allclose(sp.csc_matrix((Kx, Ki, Kp), shape=(11, 11)).toarray(), np.triu(full))
+    g = np.random.default_rng(0)
+    rhs, sol, out = g.standard_normal(11), g.standard_normal(11), np.empty(11)
+    polish_kkt_residual(Pc.indptr, Pc.indices, Pc.data, Bp, Bi, Bx, rhs, sol, out)
+    K0 = np.block([[P.toarray(), B.T], [B, np.zeros((3, 3))]])
+    assert np.allclose(out, rhs - K0 @ sol)

@@ -526,3 +526,46 @@ def qp_iterations_pcg(niter, Pp, Pi, Px, Ap, Ai, Ax, Minv, q, l, u, R, sigma, al
             y[i] = y[i] + ri * (zr - v)
             z[i] = v
     return total
+
+
+@njit
+def select_rows_csc(n, Ap, Ai, Ax, newrow, k):
+    """The rows ``i`` with ``newrow[i] >= 0`` of the CSC ``A`` (``n`` columns), renumbered
+    ``newrow[i]``, as a ``k x n`` CSC matrix ``(Bp, Bi, Bx)`` (row order kept: sorted columns stay sorted)."""
+    Bp = np.zeros(n + 1, dtype=np.int64)
+    for j in range(n):
+        c = 0
+        for t in range(Ap[j], Ap[j + 1]):
+            if newrow[Ai[t]] >= 0:
+                c += 1
+        Bp[j + 1] = Bp[j] + c
+    Bi = np.empty(Bp[n], dtype=np.int64)
+    Bx = np.empty(Bp[n])
+    pos = 0
+    for j in range(n):
+        for t in range(Ap[j], Ap[j + 1]):
+            r = newrow[Ai[t]]
+            if r >= 0:
+                Bi[pos] = r
+                Bx[pos] = Ax[t]
+                pos += 1
+    return Bp, Bi, Bx
+
+
+@njit
+def polish_kkt_residual(Pp, Pi, Px, Bp, Bi, Bx, rhs, sol, out):
+    """``out = rhs - [[P, B^T], [B, 0]] sol`` (the unregularized polishing KKT matrix; ``B`` is
+    ``k x n`` CSC, ``P`` symmetric CSC with both triangles)."""
+    n = Pp.shape[0] - 1
+    k = out.shape[0] - n
+    for i in range(n + k):
+        out[i] = rhs[i]
+    for j in range(n):
+        vj = sol[j]
+        s = 0.0
+        for t in range(Pp[j], Pp[j + 1]):
+            out[Pi[t]] -= Px[t] * vj
+        for t in range(Bp[j], Bp[j + 1]):
+            out[n + Bi[t]] -= Bx[t] * vj          # B x
+            s += Bx[t] * sol[n + Bi[t]]           # (B^T nu)_j
+        out[j] -= s

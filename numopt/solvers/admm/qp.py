@@ -416,27 +416,32 @@ class QPSplitting(Splitting):
     # -- polishing ----------------------------------------------------------------------------------
     def polish(self, Z, U, pen, opts, r, s):
         """OSQP's solution polishing. Returns ``(Z, U, r, s)`` of the polished point, or
-        ``None`` when polishing fails or does not reduce the residuals."""
+        ``None`` when polishing fails or does not reduce the residuals. The reduced KKT matrix
+        is assembled from the raw arrays (:func:`._kernels.select_rows_csc`,
+        :func:`._kernels.kkt_upper`) and factored by QDLDL; the refinement residuals are one
+        kernel call each (:func:`._kernels.polish_kkt_residual`)."""
         import qdldl
+        from ._kernels import kkt_upper, polish_kkt_residual, select_rows_csc
         n, m = self.n, self.m
         x, z, y = Z[:n], Z[n:], pen[n:] * U[n:]
         low = (z - self.l < -y)
         upp = (self.u - z < y) & ~low
         act = np.flatnonzero(low | upp)
         b = np.where(low, self.l, self.u)[act]
-        Aa = self.Am.tocsr()[act]
         k = act.size
-        Kd = _upper_kkt(self.P, Aa, self.delta)(np.full(k, -self.delta))
-        P, AaT = self.P, Aa.T
-
-        def K(v):                                    # the unregularized KKT matrix times v
-            return np.concatenate([P @ v[:n] + AaT @ v[n:], Aa @ v[:n]])
+        newrow = np.full(m, -1, dtype=np.int64)
+        newrow[act] = np.arange(k)
+        Bp, Bi, Bx = select_rows_csc(n, self.Ap, self.Ai, self.Ax, newrow, k)
+        Kp, Ki, Kx, rdiag = kkt_upper(n, k, self.Pp, self.Pi, self.Px, Bp, Bi, Bx, self.delta)
+        Kx[rdiag] = -self.delta
         rhs = np.concatenate([-self.q, b])
+        res = np.empty(n + k)
         try:
-            f = qdldl.Solver(Kd, upper=True)
+            f = qdldl.Solver(sp.csc_matrix((Kx, Ki, Kp), shape=(n + k, n + k)), upper=True)
             sol = f.solve(rhs)
             for _ in range(self.refine):
-                sol = sol + f.solve(rhs - K(sol))
+                polish_kkt_residual(self.Pp, self.Pi, self.Px, Bp, Bi, Bx, rhs, sol, res)
+                sol = sol + f.solve(res)
         except Exception:
             return None
         if not np.all(np.isfinite(sol)):
@@ -451,24 +456,6 @@ class QPSplitting(Splitting):
             return None
         R = pen[n:]
         return (np.concatenate([xp, zp]), np.concatenate([np.zeros(n), yp / R]), rp, sp_)
-
-
-def _upper_kkt(P, Ar, diag_top):
-    r"""The upper triangle of ``[[P + diag_top I, Ar^T], [Ar, -diag(w)]]`` in CSC, as a function
-    ``w -> K`` (the pattern assembled once by :func:`._kernels.kkt_upper`: no sparse stacking).
-    ``P`` is symmetric (both triangles stored, or only the upper one); ``Ar`` has ``n`` columns."""
-    from ._kernels import kkt_upper
-    n, k = P.shape[0], Ar.shape[0]
-    Pc, Ac = _canonical_csc(P), _canonical_csc(Ar)
-    Kp, Ki, Kx, rdiag = kkt_upper(n, k, Pc.indptr, Pc.indices, np.asarray(Pc.data, dtype=np.float64), Ac.indptr,
-                                  Ac.indices, np.asarray(Ac.data, dtype=np.float64), float(diag_top))
-    shape = (n + k, n + k)
-
-    def build(w):
-        d = Kx.copy()
-        d[rdiag] = w
-        return sp.csc_matrix((d, Ki, Kp), shape=shape)
-    return build
 
 
 def _ruiz(P, A, iters):
