@@ -18,9 +18,19 @@ two termination checks runs in one numba call on the factors (:mod:`._kernels`),
 per-iteration cost is the triangular solves plus ``O(n + m)``.
 
 ``R`` is ``rho`` on inequality rows, ``1e3 rho`` on equality rows and ``1e-6`` on free rows
-(OSQP's ``set_rho_vec``). The data are Ruiz-equilibrated (``scaling`` passes, OSQP's
-``scaling.c``) with a cost scaling. Sparse inputs stay sparse throughout; dense inputs are
-converted to sparse once (the factorization is sparse).
+(OSQP's ``set_rho_vec``). The data are equilibrated as OSQP 1.x's ``scaling.c``: ``scaling``
+Ruiz passes, each followed by the cost normalization. The penalty rule (the engine's ``"osqp"``
+rule, every 50 iterations by default) reads the residuals and scales of the *scaled* problem
+(``last_rho_terms``, as OSQP 1.x's ``compute_rho_estimate``), so the iterations are OSQP's.
+Sparse inputs stay sparse throughout; dense inputs are converted to sparse once. The per-solve
+path builds no ``scipy.sparse`` object besides the one KKT matrix handed to QDLDL: the
+termination check, the objective, the infeasibility tests and the KKT assembly are numba kernels
+on the raw CSC arrays (:mod:`._kernels`).
+
+``linsys_solver="indirect"`` replaces the factorization by OSQP's indirect solver: the reduced
+system ``(P + sigma I + A^T R A) x~ = sigma x - q + A^T (R z - y)``, ``z~ = A x~``, by
+Jacobi-preconditioned CG warm-started at the previous ``x~`` (at most 20 CG steps per iteration,
+to ``0.15`` times the smaller scaled residual of the last check).
 
 Termination on OSQP's unscaled infinity-norm residuals ``|Ax - z|`` and ``|Px + q + A^T y|``
 against ``eps_abs + eps_rel * max(|Ax|, |z|)`` and ``eps_abs + eps_rel * max(|Px|, |A^T y|,
