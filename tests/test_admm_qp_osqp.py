@@ -179,3 +179,25 @@ def test_polishing_kernels_match_the_dense_reduced_kkt_system():
     polish_kkt_residual(Pc.indptr, Pc.indices, Pc.data, Bp, Bi, Bx, rhs, sol, out)
     K0 = np.block([[P.toarray(), B.T], [B, np.zeros((3, 3))]])
     assert np.allclose(out, rhs - K0 @ sol)
+
+
+def test_checks_inside_the_kernel_give_the_same_run():
+    # without a history the termination tests between penalty updates run inside the kernel;
+    # with one (and check_every=25) every check is a Python step: the same iterates
+    P, q, A, l, u = _sparse_qp(60, 40, 21)
+    qp = QP(P, q, A, l, u)
+    for eps in (1e-3, 1e-6):
+        opts = {"eps_abs": eps, "eps_rel": eps, "check_every": 25}
+        inner = numopt.minimize(qp, method="admm", options=opts)
+        outer = numopt.minimize(qp, method="admm", options={**opts, "history": True})
+        assert inner.success and outer.success
+        assert inner.nit == outer.nit and inner.rho_updates == outer.rho_updates
+        # the same iterates up to rounding (a Python step round-trips y through y / rho * rho)
+        assert np.max(np.abs(inner.x - outer.x)) <= 1e-10 * max(1.0, np.max(np.abs(outer.x)))
+        assert inner.npass == pytest.approx(outer.npass)
+    # an infeasible QP is detected at the same check
+    A2 = sp.csc_matrix(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    bad = QP(sp.identity(2, format="csc"), np.zeros(2), A2, [2.0, -np.inf], [np.inf, 1.0])
+    a = numopt.minimize(bad, method="admm")
+    b = numopt.minimize(bad, method="admm", options={"history": True, "check_every": 25})
+    assert a.status_name == b.status_name == "INFEASIBLE" and a.nit == b.nit

@@ -569,3 +569,42 @@ def polish_kkt_residual(Pp, Pi, Px, Bp, Bi, Bx, rhs, sol, out):
             out[n + Bi[t]] -= Bx[t] * vj          # B x
             s += Bx[t] * sol[n + Bi[t]]           # (B^T nu)_j
         out[j] -= s
+
+
+@njit
+def qp_run_until(nblock, check_every, k0, Lp, Li, Lx, Dinv, perm, q, l, u, R, sigma, alpha,
+                 x, z, y, x_prev, y_prev, rhs, sol, work,
+                 Pp, Pi, Px, Ap, Ai, Ax, q0, l0, u0, D, E, cost, eps_abs, eps_rel, floor,
+                 eps_prim_inf, eps_dual_inf, wm, wn, wn2, dx, dyv, dy, wn3):
+    r"""Up to ``nblock`` iterations of :func:`qp_iterations` from iteration ``k0``, with OSQP's
+    termination and infeasibility tests (:func:`qp_check`, :func:`qp_detect`) at every multiple
+    of ``check_every`` *before* the last iteration: the call returns early, at such a check,
+    when the iterate passes the convergence test (residuals and duality gap within
+    ``eps_abs + eps_rel * scale``, each at least ``floor``) or an infeasibility test. Returns
+    the number of iterations run; the caller re-checks the returned iterate (the same kernels:
+    the same verdict), so this only saves the Python round trips of the intermediate checks.
+    """
+    done = 0
+    while done < nblock:
+        k = k0 + done
+        step = check_every - (k % check_every)
+        if step > nblock - done:
+            step = nblock - done
+        qp_iterations(step, Lp, Li, Lx, Dinv, perm, q, l, u, R, sigma, alpha, x, z, y, x_prev, y_prev,
+                      rhs, sol, work)
+        done += step
+        if done >= nblock:
+            break
+        r, s, r_scale, s_scale, gap, gap_scale, rs, ss, rs_scale, ss_scale = qp_check(
+            x, z, y, Pp, Pi, Px, Ap, Ai, Ax, q, q0, l0, u0, D, E, cost, wm, wn, wn2)
+        if (r <= max(eps_abs + eps_rel * r_scale, floor) and s <= max(eps_abs + eps_rel * s_scale, floor)
+                and gap <= max(eps_abs + eps_rel * gap_scale, floor)):
+            break
+        for j in range(x.shape[0]):
+            dx[j] = x[j] - x_prev[j]
+        for i in range(y.shape[0]):
+            dyv[i] = y[i] - y_prev[i]
+        if qp_detect(dx, dyv, Pp, Pi, Px, Ap, Ai, Ax, q0, l0, u0, D, E, cost, eps_prim_inf, eps_dual_inf,
+                     dy, wm, wn3) != 0:
+            break
+    return done

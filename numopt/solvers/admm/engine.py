@@ -345,6 +345,9 @@ class ADMMEngine(Solver):
         per_iteration = options.history or getattr(self, "_per_iteration", False)
         default_every = 1 if per_iteration else sp_.default_check_every
         self._check_every = int(options.check_every or default_every)
+        # without a history or a callback, a splitting that can test termination inside its
+        # compiled block (QPs, direct solver) runs up to the next penalty update per step
+        self._until = None if per_iteration else getattr(sp_, "run_until", None)
         x, z, u = sp_.start(x0)
         rho = float(options.rho if options.rho is not None else sp_.default_rho * sp_.rho_scale)
         self._rho_scale = float(sp_.rho_scale)
@@ -395,7 +398,19 @@ class ADMMEngine(Solver):
             nblock = 1 if k0 == 0 else ce - (k0 % ce)
             nblock = max(1, min(nblock, options.maxiter - k0))
             try:
-                x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
+                if self._until is not None and k0 > 0:
+                    # up to the next check at a penalty-update point (at most 40 checks per call,
+                    # so that maxtime is looked at between steps)
+                    interval = options.adaptive_rho_interval or sp_.default_rho_interval
+                    period = ce * interval // np.gcd(ce, interval)
+                    end = min((k0 // period + 1) * period, k0 + 40 * ce - (k0 % ce), options.maxiter)
+                    (x, z_new, u_new, z, u), nblock = self._until(z, u, pen, options.alpha, end - k0, ce, k0,
+                                                                  options)
+                    inner = (k0 + nblock - 1) // ce - k0 // ce       # the checks run inside the call
+                    if problem is not None and inner > 0:
+                        add_passes(problem, sp_.passes(0, inner))
+                else:
+                    x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
             except np.linalg.LinAlgError as exc:     # a refactorization after a penalty change
                 return fail(state, Status.SINGULAR, str(exc))
             x_prev = None

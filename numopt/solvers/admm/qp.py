@@ -364,6 +364,36 @@ class QPSplitting(Splitting):
         Uprev = np.concatenate([np.zeros(n), yp / R])
         return X, Znew, Unew, Zprev, Uprev
 
+    def run_until(self, Z, U, pen, alpha, nblock, check_every, k0, opts):
+        """As :meth:`run`, but the termination and infeasibility tests of the checks inside the
+        block run in the kernel (:func:`._kernels.qp_run_until`), which returns at the first check
+        that passes one of them. Returns :meth:`run`'s tuple and the number of iterations run.
+        The indirect path runs up to the next check only (its CG tolerance is set at the checks)."""
+        from ...stopping import TINY
+        from ._kernels import qp_run_until
+        if self.kkt is None:
+            niter = min(int(nblock), int(check_every) - int(k0) % int(check_every))
+            return self.run(Z, U, pen, alpha, niter), niter
+        n, m = self.n, self.m
+        R = pen[n:]
+        x, z = Z[:n].copy(), Z[n:].copy()
+        y = U[n:] * R
+        xp, yp = np.empty(n), np.empty(m)
+        if self._scratch is None:
+            self._scratch = (np.empty(n + m), np.empty(n + m), np.empty(n + m))
+        rhs, sol, work = self._scratch
+        Lp, Li, Lx, Dinv, perm = self._factors(pen)
+        done = int(qp_run_until(
+            int(nblock), int(check_every), int(k0), Lp, Li, Lx, Dinv, perm, self.q, self.l, self.u, R, self.sigma,
+            float(alpha), x, z, y, xp, yp, rhs, sol, work, self.Pp, self.Pi, self.Px, self.Ap, self.Ai, self.Ax,
+            self.q0, self.l0, self.u0, self.D, self.E, self.cost, float(opts.eps_abs), float(opts.eps_rel),
+            float(TINY), self.eps_prim_inf, self.eps_dual_inf, self._wm, self._wn, self._wn2, np.empty(n),
+            np.empty(m), np.empty(m), np.empty(n)))
+        X = np.concatenate([sol[:n], z])
+        out = (X, np.concatenate([x, z]), np.concatenate([np.zeros(n), y / R]), np.concatenate([xp, z]),
+               np.concatenate([np.zeros(n), yp / R]))
+        return out, done
+
     # -- results ----------------------------------------------------------------------------------
     def objective(self, X, Z):
         from ._kernels import qp_objective
