@@ -480,14 +480,23 @@ def _bound(v, name, m, default):
 
 def _absmax(M) -> float:
     if sp.issparse(M):
-        return float(abs(M).max()) if M.nnz else 0.0
+        return float(np.max(np.abs(M.data), initial=0.0))
     return float(np.max(np.abs(M), initial=0.0))
 
 
 def _asymmetry(M) -> float:
     if sp.issparse(M):
-        # same pattern (the usual case): compare the stored values, no sparse subtraction
+        # same pattern (the usual case): compare the stored values, no sparse subtraction and
+        # no scipy transpose (a canonical CSC matrix: its entries in row-major order are those
+        # of the transpose in column-major order)
         C = M.tocsc()
+        if C.has_canonical_format and C.shape[0] == C.shape[1]:
+            n = C.shape[0]
+            cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(C.indptr))
+            rows = C.indices.astype(np.int64)
+            order = np.argsort(rows * n + cols, kind="stable")
+            if np.array_equal(rows[order], cols) and np.array_equal(cols[order], rows):
+                return float(np.max(np.abs(C.data - C.data[order]), initial=0.0))
         T = M.T.tocsc()
         if not C.has_canonical_format:
             C = C.copy()

@@ -82,6 +82,8 @@ class Splitting:
     default_rho = 1.0
     #: termination-check period when the option ``check_every`` is not set
     default_check_every = 1
+    #: penalty-adaptation period when the option ``adaptive_rho_interval`` is not set
+    default_rho_interval = 25
     #: whether the QP-only options (:data:`QP_ONLY_OPTIONS`) apply
     accepts_qp_options = False
     #: ``True`` when the splitting runs blocks of iterations in one call (:meth:`run`)
@@ -188,7 +190,8 @@ class ADMMOptions(DriverOptions):
     alpha: float = opt(1.6, "Over-relaxation parameter in (0, 2) (1: plain ADMM).", kind=(int, float))
     adaptive_rho: str = opt("osqp", "Penalty adaptation: 'osqp' (ratio rule), 'balance' (residual "
                             "balancing, mu=10, tau=2) or 'none'.", kind=str)
-    adaptive_rho_interval: int = opt(25, "Iterations between penalty updates.", kind=int)
+    adaptive_rho_interval: int | None = opt(None, "Iterations between penalty updates (default: 50 for QPs, "
+                                            "OSQP 1.x's fixed interval; 25 otherwise).", kind=int)
     adaptive_rho_tolerance: float = opt(5.0, "Adopt a new penalty only if it differs by more than this "
                                         "factor (each adoption refactors).", kind=(int, float))
     adaptive_rho_max: int = opt(50, "Maximum number of penalty changes (then rho stays fixed, which "
@@ -215,6 +218,10 @@ class ADMMOptions(DriverOptions):
                               kind=bool)
     polish_refine_iter: int | None = opt(None, "QP only: iterative refinement steps of polishing "
                                          "(default 3).", kind=int)
+    linsys_solver: str | None = opt(None, "QP only: 'direct' (QDLDL LDL' of the KKT matrix, default) or "
+                                    "'indirect' (Jacobi-preconditioned CG on the reduced system "
+                                    "P + sigma I + A^T R A, warm-started; no factorization, for "
+                                    "very large problems, as OSQP's indirect solver).", kind=str)
     warm_start: dict | None = opt(None, "Warm start: a dict (e.g. a previous result) with any of "
                                   "'x', 'z', 'y' (unscaled dual) and 'rho'. For QPs 'x' and 'y' "
                                   "(constraint multipliers) are read in the problem's units, so the "
@@ -244,6 +251,8 @@ class ADMMOptions(DriverOptions):
             v = getattr(self, name)
             if v is not None and not v > 0:
                 raise ValueError(f"option {name!r} must be > 0, got {v}")
+        if self.linsys_solver not in (None, "direct", "indirect"):
+            raise ValueError(f"option 'linsys_solver' must be 'direct' or 'indirect', got {self.linsys_solver!r}")
         for name in ("scaling", "polish_refine_iter"):
             v = getattr(self, name)
             if v is not None and v < 0:
@@ -251,7 +260,8 @@ class ADMMOptions(DriverOptions):
 
 
 #: Options that only the QP splitting reads; any other splitting refuses them by name.
-QP_ONLY_OPTIONS = ("scaling", "sigma", "eps_prim_inf", "eps_dual_inf", "polish", "polish_refine_iter")
+QP_ONLY_OPTIONS = ("scaling", "sigma", "eps_prim_inf", "eps_dual_inf", "polish", "polish_refine_iter",
+                   "linsys_solver")
 
 
 def qp_options(options) -> dict:
@@ -351,6 +361,9 @@ class ADMMEngine(Solver):
         per_iteration = options.history or getattr(self, "_per_iteration", False)
         default_every = 1 if per_iteration else sp_.default_check_every
         self._check_every = int(options.check_every or default_every)
+        # without a history or a callback, a splitting that can test termination inside its
+        # compiled block (QPs, direct solver) runs up to the next penalty update per step
+        self._until = None if per_iteration else getattr(sp_, "run_until", None)
         x, z, u = sp_.start(x0)
         rho = float(options.rho if options.rho is not None else sp_.default_rho * sp_.rho_scale)
         self._rho_scale = float(sp_.rho_scale)
@@ -401,7 +414,19 @@ class ADMMEngine(Solver):
             nblock = 1 if k0 == 0 else ce - (k0 % ce)
             nblock = max(1, min(nblock, options.maxiter - k0))
             try:
-                x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
+                if self._until is not None and k0 > 0:
+                    # up to the next check at a penalty-update point (at most 40 checks per call,
+                    # so that maxtime is looked at between steps)
+                    interval = options.adaptive_rho_interval or sp_.default_rho_interval
+                    period = ce * interval // np.gcd(ce, interval)
+                    end = min((k0 // period + 1) * period, k0 + 40 * ce - (k0 % ce), options.maxiter)
+                    (x, z_new, u_new, z, u), nblock = self._until(z, u, pen, options.alpha, end - k0, ce, k0,
+                                                                  options)
+                    inner = (k0 + nblock - 1) // ce - k0 // ce       # the checks run inside the call
+                    if problem is not None and inner > 0:
+                        add_passes(problem, sp_.passes(0, inner))
+                else:
+                    x, z_new, u_new, z, u = sp_.run(z, u, pen, options.alpha, nblock)
             except np.linalg.LinAlgError as exc:     # a refactorization after a penalty change
                 return fail(state, Status.SINGULAR, str(exc))
             x_prev = None
@@ -462,11 +487,14 @@ class ADMMEngine(Solver):
         if k >= options.maxiter:
             new.status = Status.MAXITER
             return new
-        interval = options.adaptive_rho_interval
+        interval = options.adaptive_rho_interval or sp_.default_rho_interval
         due = (k // interval) > ((k - nblock) // interval) if nblock > 1 else k % interval == 0
         if options.adaptive_rho != "none" and due and state.rho_updates < options.adaptive_rho_max:
-            rho_new = self._new_rho(state.rho, r, s, r_scale, s_scale, eps_pri, eps_dual, options,
-                                        self._rho_scale)
+            # a splitting may give the residuals and scales its penalty rule reads (OSQP: those
+            # of the scaled problem, ``QPSplitting.last_rho_terms``)
+            rr, ss_, rrs, sss = getattr(sp_, "last_rho_terms", None) or (r, s, r_scale, s_scale)
+            rho_new = self._new_rho(state.rho, rr, ss_, rrs, sss, eps_pri, eps_dual, options,
+                                    self._rho_scale)
             if rho_new is not None:
                 pen_new = sp_.penalty(rho_new)
                 new.u = new.u * (pen / pen_new)
