@@ -204,3 +204,24 @@ def test_simplex_projection_at_any_magnitude(scale):
     for x in (Simplex()(v), out):
         assert np.all(x >= 0) and abs(x.sum() - 1.0) < 1e-12
         assert np.argmax(x) == np.argmax(v)
+
+
+def test_topo_search_with_a_nan_first_descent_reports_the_status():
+    """A NaN score in the first descent of topo's search over starts raised IndexError when the
+    best descent was looked up by value (NaN != NaN; fault injection in the fuzz suite)."""
+    from numopt.dag import simulate_dag, simulate_sem
+    from numopt.problems import DAGScore
+    X = simulate_sem(simulate_dag(6, 6, "ER", seed=0), 100, seed=0)
+    P = DAGScore(X)
+    calls = [0]
+    fun = P.fun
+
+    def faulty(W):
+        calls[0] += 1
+        return float("nan") if calls[0] == 1 else fun(W)
+
+    P.fun = faulty
+    r = numopt.minimize(P, method="topo")
+    assert not r.success and r.best_descent == 0
+    r = numopt.minimize(DAGScore(X), method="topo", options=dict(maxiter=0))
+    assert r.status_name == "MAXITER" and r.n_descents == 1

@@ -375,7 +375,7 @@ class Topo(SmallBLAS, Solver):
         plan = [("first", None)] + [(k, None) for k in kinds] + [("perturb", None)] * restarts
         for label, _ in plan:
             left_iter, left_time = options.maxiter - nit, options.maxtime - (time.perf_counter() - t0)
-            if left_iter <= 0 or left_time <= 0:
+            if best is not None and (left_iter <= 0 or left_time <= 0):   # the first descent always runs
                 stop = (Status.MAXITER if left_iter <= 0 else Status.MAXTIME,
                         f"the budget ended after {len(funs)} descents")
                 break
@@ -395,7 +395,7 @@ class Topo(SmallBLAS, Solver):
             ncand += res.n_candidates
             funs.append(float(res.fun))
             if best is None or (res.fun < best.fun and not small_decrease(best.fun, res.fun, options.ftol)):
-                best = res
+                best, best_i = res, len(funs) - 1
             if not res.success:
                 stop = (Status(res.numopt_status), f"descent {len(funs)} ({label} start): {res.message}")
                 break
@@ -405,7 +405,7 @@ class Topo(SmallBLAS, Solver):
             status, detail = stop[0], stop[1] + f"; the best of the {len(funs)} descents is returned"
         extra = {k: v for k, v in best.items() if k not in self._STD_FIELDS}
         extra.update(nit_total=nit, n_swaps=nswaps, n_candidates=ncand, n_descents=len(funs), descent_funs=np.array(funs),
-                     best_descent=int(np.flatnonzero(np.array(funs) == best.fun)[0]))
+                     best_descent=best_i)
         out = OptimizeResult.build(x=best.x, fun=best.fun, status=status, method=method, nit=best.nit,
                                    history=best.history, detail=detail,
                                    **_counts(problem.counts, counts0), **extra)
