@@ -21,8 +21,11 @@ from ..._jit import njit
 from ...linesearch_kernels import armijo_accepts
 from . import _datafit
 
+#: reassociation only (no nnan/ninf: NaN still propagates), so LLVM vectorizes the reductions
+_REDUCE = {"reassoc", "contract"}
 
-@njit
+
+@njit(fastmath=_REDUCE)
 def col_grad(loss, X, j, z, y):
     """``X_j^T phi'(z, y)`` (without the ``1/N``)."""
     D, indptr, indices, data = X
