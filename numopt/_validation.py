@@ -68,12 +68,12 @@ def as_vector(value, name: str, *, size: int | None = None, finite: bool = True,
 
 def as_x0(x0, *, size: int | None = None) -> np.ndarray:
     """``x0`` as scipy reads it: a scalar becomes shape (1,), ints become floats, 1-D only,
-    at least one element."""
+    at least one element unless the problem's ``size`` is 0."""
     arr = _real_dtype_or_raise(x0, "x0")
     if arr.ndim > 1:
         raise ValueError(f"x0 must be one-dimensional (scipy convention), got shape {arr.shape}")
     x = as_vector(x0, "x0", size=size, allow_scalar=True)
-    if x.size == 0:
+    if x.size == 0 and size != 0:      # a problem may declare n = 0 (e.g. a one-layer LipSDP)
         raise ValueError("x0 must have at least one element, got an empty array")
     return x
 
