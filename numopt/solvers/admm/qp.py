@@ -338,13 +338,7 @@ class QPSplitting(Splitting):
         """
         from ._kernels import qp_iterations
         n, m = self.n, self.m
-        R = pen[n:]
-        x, z = Z[:n].copy(), Z[n:].copy()
-        y = U[n:] * R
-        xp, yp = np.empty(n), np.empty(m)
-        if self._scratch is None:
-            self._scratch = (np.empty(n + m), np.empty(n + m), np.empty(n + m))
-        rhs, sol, work = self._scratch
+        R, x, z, y, xp, yp, rhs, sol, work = self._unpack(Z, U, pen)
         if self.kkt is None:
             from ._kernels import qp_iterations_pcg
             zt, cg_r, cg_z, cg_p, cg_k = np.empty(m), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
@@ -358,11 +352,7 @@ class QPSplitting(Splitting):
             qp_iterations(int(niter), Lp, Li, Lx, Dinv, perm, self.q, self.l, self.u, R, self.sigma,
                           float(alpha), x, z, y, xp, yp, rhs, sol, work)
             X = np.concatenate([sol[:n], z])   # x-block iterate (only its x part is read back)
-        Znew = np.concatenate([x, z])
-        Unew = np.concatenate([np.zeros(n), y / R])
-        Zprev = np.concatenate([xp, z])
-        Uprev = np.concatenate([np.zeros(n), yp / R])
-        return X, Znew, Unew, Zprev, Uprev
+        return self._pack(X, x, z, y, xp, yp, R)
 
     def run_until(self, Z, U, pen, alpha, nblock, check_every, k0, opts):
         """As :meth:`run`, but the termination and infeasibility tests of the checks inside the
@@ -375,13 +365,7 @@ class QPSplitting(Splitting):
             niter = min(int(nblock), int(check_every) - int(k0) % int(check_every))
             return self.run(Z, U, pen, alpha, niter), niter
         n, m = self.n, self.m
-        R = pen[n:]
-        x, z = Z[:n].copy(), Z[n:].copy()
-        y = U[n:] * R
-        xp, yp = np.empty(n), np.empty(m)
-        if self._scratch is None:
-            self._scratch = (np.empty(n + m), np.empty(n + m), np.empty(n + m))
-        rhs, sol, work = self._scratch
+        R, x, z, y, xp, yp, rhs, sol, work = self._unpack(Z, U, pen)
         Lp, Li, Lx, Dinv, perm = self._factors(pen)
         done = int(qp_run_until(
             int(nblock), int(check_every), int(k0), Lp, Li, Lx, Dinv, perm, self.q, self.l, self.u, R, self.sigma,
@@ -389,10 +373,22 @@ class QPSplitting(Splitting):
             self.q0, self.l0, self.u0, self.D, self.E, self.cost, float(opts.eps_abs), float(opts.eps_rel),
             float(TINY), self.eps_prim_inf, self.eps_dual_inf, self._wm, self._wn, self._wn2, np.empty(n),
             np.empty(m), np.empty(m), np.empty(n)))
-        X = np.concatenate([sol[:n], z])
-        out = (X, np.concatenate([x, z]), np.concatenate([np.zeros(n), y / R]), np.concatenate([xp, z]),
-               np.concatenate([np.zeros(n), yp / R]))
-        return out, done
+        return self._pack(np.concatenate([sol[:n], z]), x, z, y, xp, yp, R), done
+
+    def _unpack(self, Z, U, pen):
+        """The kernels' arrays from the engine's layout: ``R`` (row penalties), copies of the scaled
+        ``x, z``, the unscaled dual ``y = R u``, the previous-iterate buffers and the scratch space."""
+        n, m = self.n, self.m
+        R = pen[n:]
+        if self._scratch is None:
+            self._scratch = (np.empty(n + m), np.empty(n + m), np.empty(n + m))
+        return (R, Z[:n].copy(), Z[n:].copy(), U[n:] * R, np.empty(n), np.empty(m)) + self._scratch
+
+    def _pack(self, X, x, z, y, xp, yp, R):
+        """Back to the engine's layout: ``(X, Z_new, U_new, Z_prev, U_prev)``."""
+        zero = np.zeros(self.n)
+        return (X, np.concatenate([x, z]), np.concatenate([zero, y / R]), np.concatenate([xp, z]),
+                np.concatenate([zero, yp / R]))
 
     # -- results ----------------------------------------------------------------------------------
     def objective(self, X, Z):
