@@ -225,3 +225,14 @@ def test_topo_search_with_a_nan_first_descent_reports_the_status():
     assert not r.success and r.best_descent == 0
     r = numopt.minimize(DAGScore(X), method="topo", options=dict(maxiter=0))
     assert r.status_name == "MAXITER" and r.n_descents == 1
+
+
+def test_topo_search_with_huge_restarts_and_perturb_honours_maxtime():
+    """perturb = 1e9 ran a Python loop of 1e9 swaps per perturbation, past maxtime; restarts = 1e9
+    built a plan list of 1e9 entries (long fuzz run after the dag3 merge)."""
+    from numopt.dag import simulate_dag, simulate_sem
+    from numopt.problems import DAGScore
+    X = simulate_sem(simulate_dag(6, 6, "ER", seed=0), 100, seed=0)
+    t = time.perf_counter()
+    r = numopt.minimize(DAGScore(X), method="topo", options=dict(restarts=10**9, perturb=10**9, maxtime=1.0))
+    assert time.perf_counter() - t < 5 and r.status_name == "MAXTIME"

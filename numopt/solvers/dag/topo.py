@@ -50,6 +50,7 @@ topological swaps", ICML 2023.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -289,11 +290,12 @@ def start_order(problem, kind: str) -> np.ndarray:
 
 
 def _perturb(order, rng, k):
-    """``k`` random swaps of positions at most ``max(2, d // 5)`` apart."""
+    """``k`` random swaps of positions at most ``max(2, d // 5)`` apart; at most ``10 d^2`` of them
+    (far past mixing: a larger ``perturb`` draws a random order in bounded time)."""
     o = order.copy()
     d = o.size
     span = max(2, d // 5)
-    for _ in range(k):
+    for _ in range(min(int(k), 10 * d * d)):
         a = int(rng.integers(d))
         b = min(d - 1, max(0, a + int(rng.integers(-span, span + 1))))
         o[a], o[b] = o[b], o[a]
@@ -372,8 +374,8 @@ class Topo(SmallBLAS, Solver):
         rng = np.random.default_rng(None if seed is None else [seed, 7919])
         perturb = options.perturb or max(2, problem.d // 10)
         best, funs, nit, stop, nswaps, ncand = None, [], 0, None, 0, 0
-        plan = [("first", None)] + [(k, None) for k in kinds] + [("perturb", None)] * restarts
-        for label, _ in plan:
+        plan = itertools.chain(["first"], kinds, itertools.repeat("perturb", restarts))   # lazy: restarts may be huge
+        for label in plan:
             left_iter, left_time = options.maxiter - nit, options.maxtime - (time.perf_counter() - t0)
             if best is not None and (left_iter <= 0 or left_time <= 0):   # the first descent always runs
                 stop = (Status.MAXITER if left_iter <= 0 else Status.MAXTIME,
