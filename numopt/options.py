@@ -34,6 +34,10 @@ class DriverOptions:
     log_every: int = opt(1, "With ``disp``: print every k-th iteration.", kind=int)
 
 
+#: magnitude at which an int-only option is clamped (see :func:`_check_kind`)
+INT_CAP = 2 ** 62
+
+
 def _check_kind(name: str, value: Any, f: dataclasses.Field, method: str) -> Any:
     kind = f.metadata.get("kind")
     if kind is None or value is None and f.default is None:
@@ -45,7 +49,9 @@ def _check_kind(name: str, value: Any, f: dataclasses.Field, method: str) -> Any
         if isinstance(value, (bool, np.bool_)) and bool not in kinds:
             raise TypeError(f"option {name!r} of method {method!r} expects a number, got {value!r}")
         if int in kinds and float not in kinds and isinstance(value, numbers.Integral):
-            return int(value)
+            # beyond 2**62 an int option is no limit at all: clamp it, so that numba kernels
+            # (int64) and C-sized Python arguments (itertools, range lengths) accept it
+            return max(-INT_CAP, min(int(value), INT_CAP))
         if float in kinds and isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
             # a float-only option given as an int, or any int too large for exact float/int64
             # arithmetic, becomes a float (numpy cannot test a Python int beyond int64 for finiteness)

@@ -236,3 +236,16 @@ def test_topo_search_with_huge_restarts_and_perturb_honours_maxtime():
     t = time.perf_counter()
     r = numopt.minimize(DAGScore(X), method="topo", options=dict(restarts=10**9, perturb=10**9, maxtime=1.0))
     assert time.perf_counter() - t < 5 and r.status_name == "MAXTIME"
+
+
+def test_an_int_option_beyond_int64_is_no_limit():
+    """restarts / inner_maxiter = 2**70 reached itertools (OverflowError) and a numba kernel
+    (TypingError) in topo (ninth long fuzz run): int-only options are clamped at 2**62."""
+    from numopt.dag import simulate_dag, simulate_sem
+    from numopt.options import INT_CAP
+    from numopt.problems import DAGScore
+    X = simulate_sem(simulate_dag(6, 6, "ER", seed=0), 100, seed=0)
+    for name in ("restarts", "inner_maxiter", "maxiter"):
+        r = numopt.minimize(DAGScore(X), method="topo", options={name: 2 ** 70, "maxtime": 1.0})
+        assert r.status_name in ("CONVERGED", "MAXTIME")
+    assert INT_CAP == 2 ** 62
