@@ -249,3 +249,14 @@ def test_an_int_option_beyond_int64_is_no_limit():
         r = numopt.minimize(DAGScore(X), method="topo", options={name: 2 ** 70, "maxtime": 1.0})
         assert r.status_name in ("CONVERGED", "MAXTIME")
     assert INT_CAP == 2 ** 62
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (3, 0), (0, 2)])
+def test_an_empty_design_is_refused_by_name(shape):
+    """A 0 x 0 design reached a division by n_samples = 0 (tenth long fuzz run, ElasticNet)."""
+    from numopt.problems import ElasticNet, Lasso, LogisticRegression
+    X = np.zeros(shape)
+    for make in (lambda: Lasso(X, np.zeros(shape[0]), 0.1), lambda: ElasticNet(X, np.zeros(shape[0]), 0.0),
+                 lambda: LogisticRegression(X, np.ones(shape[0]))):
+        with pytest.raises(ValueError, match="X must have at least one sample and one feature"):
+            make()

@@ -28,11 +28,19 @@ __all__ = ["LeastSquares", "Lasso", "ElasticNet", "LogisticLoss", "LogisticRegre
            "SoftmaxRegression", "QP", "TotalVariation1D"]
 
 
+def _design(X):
+    """The design matrix ``X``: :func:`as_matrix`, with at least one sample and one feature."""
+    X = as_matrix(X, "X")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
+    return X
+
+
 class _Data:
     """Shared data handling for models on a design matrix ``X`` and targets ``y``."""
 
     def _set_data(self, X, y):
-        self.X = as_matrix(X, "X")
+        self.X = _design(X)
         self.y = as_vector(y, "y", size=self.X.shape[0])
         self.n_samples, self.n_features = self.X.shape
         self._L = None
@@ -269,7 +277,7 @@ class SoftmaxLoss(_Data, FiniteSum):
     oracles = FiniteSum.oracles | {"coordinate"}
 
     def __init__(self, X, y, l2: float = 0.0, x0=None, name=None):
-        self.X = as_matrix(X, "X")
+        self.X = _design(X)
         self.n_samples, self.n_features = self.X.shape
         self._L = None
         self.y = np.asarray(y).ravel()           # labels of any type
